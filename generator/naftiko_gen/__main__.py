@@ -1,0 +1,5 @@
+"""Allow ``python -m naftiko_gen``."""
+
+from naftiko_gen.cli import main
+
+raise SystemExit(main())

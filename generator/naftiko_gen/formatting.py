@@ -1,0 +1,25 @@
+"""Format generated Python with black, in-process (no subprocess, no dependence on PATH)."""
+
+from __future__ import annotations
+
+import black
+
+MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=100)
+
+
+class TemplateBug(Exception):
+    """A template produced text that is not valid Python: a bug in naftiko-gen, never in the spec."""
+
+
+def format_python(path: str, source: str) -> str:
+    try:
+        return black.format_str(source, mode=MODE)
+    except black.InvalidInput as exc:
+        raise TemplateBug(f"{path}: generated code does not parse: {exc}") from exc
+
+
+def format_files(files: dict[str, str]) -> dict[str, str]:
+    return {
+        path: format_python(path, text) if path.endswith(".py") else text
+        for path, text in files.items()
+    }

@@ -1,0 +1,52 @@
+"""Turn spec names (kebab, camelCase, dotted, cut at 80 characters) into safe Python and env names."""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+
+
+def snake(name: str) -> str:
+    """``placeOrder``/``place-order`` → ``place_order``; never a keyword, never starts with a digit."""
+    text = _WORD_BOUNDARY.sub("_", name)
+    text = _NON_ALNUM.sub("_", text).strip("_").lower() or "value"
+    if text[0].isdigit():
+        text = f"n_{text}"
+    if keyword.iskeyword(text) or keyword.issoftkeyword(text) or text.startswith("__"):
+        text = f"{text}_"
+    return text
+
+
+def pascal(name: str) -> str:
+    """``web-orders`` → ``WebOrders``."""
+    return "".join(part[:1].upper() + part[1:] for part in snake(name).split("_") if part)
+
+
+def env_prefix(namespace: str) -> str:
+    """Namespace upper-cased with every non-alphanumeric character turned into ``_`` (the issue's rule)."""
+    return _NON_ALNUM.sub("_", namespace).upper()
+
+
+def dist_name(spec_stem: str) -> str:
+    """Distribution name from the spec file name: ``web-sessions.yaml`` → ``web-sessions``."""
+    text = _NON_ALNUM.sub("-", spec_stem).strip("-").lower() or "capability"
+    if text[0].isdigit():
+        text = f"capability-{text}"
+    return text
+
+
+def package_name(dist: str) -> str:
+    """Import package for a distribution: ``web-sessions`` → ``web_sessions``."""
+    return snake(dist)
+
+
+def unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``... so sanitised names never collide."""
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}_{n}", n + 1
+    taken.add(candidate)
+    return candidate

@@ -1,0 +1,83 @@
+"""The OpenAPI 3.1 document of a generated REST app, computed from the model at build time.
+
+It is written into the package as ``openapi.json`` and served unchanged, so the document can never
+disagree with the routes it describes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from naftiko_gen.model import Capability, Input, RestOperation
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "Machine-readable error code."},
+        "message": {"type": "string", "description": "What went wrong, for a human."},
+        "field": {"type": "string", "description": "The input at fault, for invalid_input."},
+    },
+}
+
+
+def openapi_document(model: Capability) -> dict[str, Any]:
+    assert model.rest is not None
+    paths: dict[str, dict[str, Any]] = {}
+    for op in model.rest.operations:
+        paths.setdefault(op.path, {})[op.http_method.lower()] = _operation(op)
+    info: dict[str, Any] = {"title": model.title, "version": model.version}
+    if model.description:
+        info["description"] = model.description
+    return {
+        "openapi": "3.1.0",
+        "info": info,
+        "paths": paths,
+        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _operation(op: RestOperation) -> dict[str, Any]:
+    document: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary}
+    if op.description and op.description != op.summary:
+        document["description"] = op.description
+    parameters = [_parameter(i) for i in op.inputs if i.rest_source in ("path", "query")]
+    if parameters:
+        document["parameters"] = parameters
+    body = next((i for i in op.inputs if i.rest_source == "body"), None)
+    if body is not None:
+        document["requestBody"] = {
+            "required": body.required,
+            "description": body.description or "JSON request body, forwarded upstream.",
+            "content": {"application/json": {"schema": {"type": body.json_type}}},
+        }
+    document["responses"] = {
+        "200": {
+            "description": "The upstream response, unchanged (status and body are passed through).",
+            "content": {"application/json": {"schema": {}}},
+        },
+        "400": _error("Invalid input: a required input is missing or has the wrong type."),
+        "502": _error("The upstream could not be reached."),
+        "504": _error("The upstream did not answer in time."),
+    }
+    return document
+
+
+def _parameter(i: Input) -> dict[str, Any]:
+    parameter: dict[str, Any] = {
+        "name": i.rest_key,
+        "in": i.rest_source,
+        "required": True if i.rest_source == "path" else i.required,
+        "schema": {"type": i.json_type},
+    }
+    if i.description:
+        parameter["description"] = i.description
+    return parameter

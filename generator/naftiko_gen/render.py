@@ -1,0 +1,98 @@
+"""Render the generated package's files from the model: templates only lay text out."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from naftiko_gen.model import Capability
+from naftiko_gen.pyliteral import comment_text, docstring_text, py
+
+PACKAGE_TEMPLATES = {
+    "__init__.py": "pkg/__init__.py.j2",
+    "__main__.py": "pkg/__main__.py.j2",
+    "cli.py": "pkg/cli.py.j2",
+    "settings.py": "pkg/settings.py.j2",
+    "upstream.py": "pkg/upstream.py.j2",
+    "inputs.py": "pkg/inputs.py.j2",
+}
+
+
+def templates_dir() -> Path:
+    """Templates ship inside the wheel; in a source checkout they live at the repository root."""
+    installed = resources.files("naftiko_gen").joinpath("templates")
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def toml_string(value: object) -> str:
+    """A TOML basic string: quotes, backslashes and every control character escaped."""
+    out = []
+    for ch in str(value):
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def markdown_text(value: object) -> str:
+    """Spec text inside a Markdown table cell or code span: one line, no pipes, backticks or HTML."""
+    text = comment_text(str(value))
+    return text.replace("|", "\\|").replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir() / "package")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update(
+        py=py, doc=docstring_text, comment=comment_text, toml=toml_string, md=markdown_text,
+        sh=shlex.quote,
+    )
+    return env
+
+
+def render_package(model: Capability) -> dict[str, str]:
+    """Relative path → text for every file of the generated distribution (unformatted)."""
+    env = environment()
+    context: dict[str, Any] = {"model": model, "stdio_config": _stdio_config(model)}
+    files = {
+        "pyproject.toml": env.get_template("pyproject.toml.j2").render(context),
+        "README.md": env.get_template("README.md.j2").render(context),
+        f"{model.package}/py.typed": "",
+    }
+    templates = dict(PACKAGE_TEMPLATES)
+    if model.rest:
+        templates["rest_app.py"] = "pkg/rest_app.py.j2"
+        files[f"{model.package}/openapi.json"] = (
+            json.dumps(model.openapi, indent=2, ensure_ascii=False) + "\n"
+        )
+    if model.mcp:
+        templates["mcp_server.py"] = "pkg/mcp_server.py.j2"
+    for name, template in templates.items():
+        files[f"{model.package}/{name}"] = env.get_template(template).render(context)
+    return dict(sorted(files.items()))
+
+
+def _stdio_config(model: Capability) -> str:
+    env = {secret.env_var: "..." for secret in model.secrets}
+    server: dict[str, Any] = {"command": model.dist_name, "args": ["mcp-stdio"]}
+    if env:
+        server["env"] = env
+    return json.dumps({"mcpServers": {model.dist_name: server}}, indent=2, ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""The JSON Schema of the Naftiko dialect naftiko-gen accepts (package data)."""
