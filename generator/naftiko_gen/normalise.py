@@ -602,7 +602,7 @@ class Normaliser:
                 if method not in HTTP_METHODS:
                     self.error("bad-method", f"unknown HTTP method {method!r}", (*owhere, "method"))
                     continue
-                route = (method, path.lower())
+                route = (method, re.sub(r"\{[^}]*\}", "{}", path))
                 if route in routes:
                     self.error(
                         "duplicate-route",

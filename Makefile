@@ -1,0 +1,57 @@
+# One entry point for people and CI. `make test` is what .ci/run calls.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SPECS := $(wildcard specs/*.yaml)
+SHARED ?= ../shared
+GATEWAY_PORT ?= 5000
+REST_PORT ?= 8080
+MCP_PORT ?= 9090
+
+.PHONY: help venv build check lint fmt typecheck test test-fast run corpus clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/naftiko-gen: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(BIN)/naftiko-gen  ## create .venv with naftiko-gen and the test tools
+
+build: venv  ## regenerate generated/ from specs/
+	$(BIN)/naftiko-gen build $(SPECS)
+
+check: venv  ## fail if generated/ is stale
+	$(BIN)/naftiko-gen check $(SPECS)
+
+lint: venv  ## ruff, black --check and mypy --strict on the generator and the tests
+	$(BIN)/ruff check generator tests
+	$(BIN)/black --check --quiet generator tests
+	$(BIN)/mypy
+
+fmt: venv  ## apply ruff fixes and black
+	$(BIN)/ruff check --fix generator tests
+	$(BIN)/black --quiet generator tests
+
+test: venv  ## lint, check generated/, run every test
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory check
+	$(BIN)/python -m pytest -q
+
+test-fast: venv  ## unit tests only
+	$(BIN)/python -m pytest -q tests/unit
+
+run: venv  ## build web-sessions, start the IBKR gateway simulator and the generated adapters
+	$(BIN)/naftiko-gen build specs/web-sessions.yaml
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall ./generated/web_sessions
+	$(BIN)/python -m tests.support.run_demo --gateway-port $(GATEWAY_PORT) --rest-port $(REST_PORT) --mcp-port $(MCP_PORT)
+
+corpus: venv  ## validate every spec of $(SHARED)/corpus (optional; needs ../shared)
+	@test -d $(SHARED)/corpus || { echo "no $(SHARED)/corpus here: nothing to do"; exit 0; }
+	$(BIN)/python -m tests.support.corpus_report $(SHARED)/corpus
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,96 @@
+"""Golden records: generated/ is the committed output of every spec, and a build reproduces it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from naftiko_gen.build import default_output, generate
+from naftiko_gen.cli import main
+from tests.support.paths import GENERATED, ROOT, SPEC_FILES
+
+
+def test_every_spec_has_a_committed_package() -> None:
+    assert len(SPEC_FILES) >= 6
+    for spec in SPEC_FILES:
+        assert (default_output(spec, GENERATED) / "pyproject.toml").is_file(), spec.name
+
+
+def test_generated_packages_correspond_to_specs_only() -> None:
+    expected = {default_output(spec, GENERATED).name for spec in SPEC_FILES}
+    actual = {p.name for p in GENERATED.iterdir() if p.is_dir()}
+    assert actual == expected
+
+
+@pytest.mark.parametrize("spec", SPEC_FILES, ids=lambda p: p.stem)
+def test_build_reproduces_the_committed_tree_byte_for_byte(spec: Path) -> None:
+    generated = generate(spec)
+    committed = default_output(spec, GENERATED)
+
+    on_disk = {
+        p.relative_to(committed).as_posix(): p.read_text("utf-8")
+        for p in committed.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert sorted(on_disk) == sorted(generated.files)
+    for path, text in generated.files.items():
+        assert on_disk[path] == text, path
+
+
+def test_check_command_passes_on_the_committed_tree() -> None:
+    result = CliRunner().invoke(main, ["check", *(str(s) for s in SPEC_FILES)])
+
+    assert result.exit_code == 0, result.output
+
+
+def test_builds_are_identical_across_processes_and_hash_seeds(tmp_path: Path) -> None:
+    outputs = []
+    for seed in ("1", "4242"):
+        out = tmp_path / f"seed-{seed}"
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run(
+            [sys.executable, "-m", "naftiko_gen", "build", *(str(s) for s in SPEC_FILES), "-o", str(out)],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+        )
+        outputs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()})
+
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) > 6 * 10
+
+
+def test_generated_code_passes_mypy_strict() -> None:
+    packages = [default_output(spec, GENERATED) for spec in SPEC_FILES]
+    env = dict(os.environ, MYPYPATH=os.pathsep.join(str(p) for p in packages))
+    args = [arg for p in packages for arg in ("-p", p.name)]
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *args],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+@pytest.mark.parametrize("spec", SPEC_FILES, ids=lambda p: p.stem)
+def test_generated_code_passes_ruff_and_black(spec: Path) -> None:
+    package = default_output(spec, GENERATED)
+
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+        cwd=package, capture_output=True, text=True,
+    )
+    black = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--config", "pyproject.toml", "."],
+        cwd=package, capture_output=True, text=True,
+    )
+
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    assert black.returncode == 0, black.stderr

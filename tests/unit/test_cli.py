@@ -1,0 +1,155 @@
+"""naftiko_gen.cli: exit codes, located messages, and nothing written when anything is wrong."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from naftiko_gen import __version__
+from naftiko_gen.cli import main
+from tests.support.paths import SPECS
+
+SEED = SPECS / "web-sessions.yaml"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_version_and_help() -> None:
+    assert run("--version") == (0, f"naftiko-gen, version {__version__}\n")
+    code, output = run("--help")
+    assert code == 0
+    for command in ("validate", "build", "check"):
+        assert command in output
+
+
+def test_validate_accepts_the_seed_spec() -> None:
+    code, output = run("validate", str(SEED))
+
+    assert code == 0
+    assert output.strip().endswith("web-sessions.yaml: ok")
+
+
+def test_validate_prints_file_line_column_and_exits_1(tmp_path: Path) -> None:
+    spec = tmp_path / "broken.yaml"
+    spec.write_text(SEED.read_text("utf-8").replace("call: web-sessions.getauthstatus", "call: web-sessions.nope", 1))
+
+    code, output = run("validate", str(spec))
+
+    assert code == 1
+    assert f"{spec}:50:15: error: call 'web-sessions.nope': namespace 'web-sessions' has no operation 'nope'" in output
+    assert "Traceback" not in output
+
+
+def test_validate_reports_schema_errors_located(tmp_path: Path) -> None:
+    spec = tmp_path / "typed.yaml"
+    spec.write_text(SEED.read_text("utf-8").replace("port: 8080", "port: eighty"))
+
+    code, output = run("validate", str(spec))
+
+    assert code == 1
+    assert f"{spec}:39:11: error:" in output
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"", "file is empty"),
+        (b"- just\n- a list\n", "expected a YAML mapping"),
+        (b"naftiko: 9.9\ncapability: {}\n", "unsupported naftiko version '9.9'"),
+        (b"a: [unclosed\n", "invalid YAML"),
+        (b"\xff\xfe\x00junk", "not UTF-8"),
+    ],
+)
+def test_bad_input_is_one_clear_error_never_a_traceback(
+    tmp_path: Path, content: bytes, fragment: str
+) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_bytes(content)
+
+    code, output = run("validate", str(spec))
+
+    assert code == 1
+    assert fragment in output
+    assert output.startswith(f"{spec}")
+    assert "Traceback" not in output
+
+
+def test_build_writes_the_package_and_check_then_passes(tmp_path: Path) -> None:
+    out = tmp_path / "pkg"
+
+    code, _ = run("build", str(SEED), "-o", str(out))
+
+    assert code == 0
+    assert (out / "web_sessions" / "mcp_server.py").is_file()
+    assert run("check", str(SEED), "-o", str(out))[0] == 0
+
+
+def test_check_lists_changed_missing_and_extra_files(tmp_path: Path) -> None:
+    out = tmp_path / "pkg"
+    run("build", str(SEED), "-o", str(out))
+    (out / "web_sessions" / "cli.py").write_text("# edited\n")
+    (out / "README.md").unlink()
+    (out / "stray.txt").write_text("x")
+
+    code, output = run("check", str(SEED), "-o", str(out))
+
+    assert code == 1
+    assert f"changed: {out / 'web_sessions' / 'cli.py'}" in output
+    assert f"missing: {out / 'README.md'}" in output
+    assert f"extra: {out / 'stray.txt'}" in output
+
+
+def test_build_with_one_bad_spec_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("naftiko: 1.0.0-alpha2\n")
+    out = tmp_path / "out"
+
+    code, output = run("build", str(SEED), str(bad), "-o", str(out))
+
+    assert code == 1
+    assert "nothing written" in output
+    assert not out.exists()
+
+
+def test_build_refuses_to_overwrite_hand_edits_unless_forced(tmp_path: Path) -> None:
+    out = tmp_path / "pkg"
+    run("build", str(SEED), "-o", str(out))
+    edited = out / "web_sessions" / "settings.py"
+    edited.write_text(edited.read_text() + "# my change\n")
+
+    code, output = run("build", str(SEED), "-o", str(out))
+
+    assert code == 1
+    assert "web_sessions/settings.py" in output
+    assert edited.read_text().endswith("# my change\n")
+    assert run("build", str(SEED), "-o", str(out), "--force")[0] == 0
+    assert not edited.read_text().endswith("# my change\n")
+
+
+def test_build_refuses_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("precious")
+
+    code, output = run("build", str(SEED), "-o", str(out))
+
+    assert code == 1
+    assert "was not written by naftiko-gen" in output
+    assert (out / "notes.txt").read_text() == "precious"
+
+
+def test_several_specs_build_into_one_folder_each(tmp_path: Path) -> None:
+    specs = [SPECS / "web-sessions.yaml", SPECS / "web-orders.yaml"]
+    copies = [shutil.copy(s, tmp_path / s.name) for s in specs]
+
+    code, _ = run("build", *(str(c) for c in copies), "-o", str(tmp_path / "out"))
+
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["web_orders", "web_sessions"]

@@ -1,0 +1,273 @@
+"""naftiko_gen.normalise: the real-world dialect resolved into the model, problems located."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from naftiko_gen.diagnostics import Level, SpecError
+from naftiko_gen.loader import parse_text
+from naftiko_gen.model import Capability
+from naftiko_gen.normalise import normalise
+
+BASE = """
+naftiko: 1.0.0-alpha2
+info:
+  label: Demo
+binds:
+- namespace: env
+  keys:
+    DEMO_TOKEN: DEMO_TOKEN_VAR
+capability:
+  consumes:
+  - type: http
+    namespace: api
+    baseUri: https://api.example.test/v1/
+    authentication:
+      type: bearer
+      token: '{{env.DEMO_TOKEN}}'
+    resources:
+    - name: items
+      path: /accounts/{accountId}/items/{{itemId}}
+      operations:
+      - name: getitem
+        method: GET
+        inputParameters:
+        - {name: accountId, in: path, type: string, required: true, description: The account}
+        - {name: itemId, in: path}
+        - {name: limit, in: query, type: integer}
+    - name: new-item
+      path: /accounts/{accountId}/items
+      operations:
+      - name: additem
+        method: POST
+        inputParameters:
+        - {name: accountId, in: path, type: string, required: true}
+        - {name: body, in: body, type: object, required: true}
+  exposes:
+"""
+
+
+def build(exposes: str) -> tuple[Capability, list[str]]:
+    text = BASE + textwrap.indent(textwrap.dedent(exposes), "  ")
+    model, diagnostics = normalise(parse_text(text, "demo.yaml"), "demo.yaml", "demo")
+    return model, [d.format() for d in diagnostics]
+
+
+def errors(exposes: str) -> list[str]:
+    text = BASE + textwrap.indent(textwrap.dedent(exposes), "  ")
+    with pytest.raises(SpecError) as raised:
+        normalise(parse_text(text, "demo.yaml"), "demo.yaml", "demo")
+    return [d.format() for d in raised.value.diagnostics if d.level is Level.ERROR]
+
+
+REST = """
+- type: rest
+  namespace: demo-rest
+  port: 8081
+  resources:
+  - path: /v1/accounts/{accountid}/items/{itemid}
+    operations:
+    - method: GET
+      name: getitem
+      call: api.getitem
+      with: {accountId: rest.accountId, itemId: rest.itemId, limit: rest.limit}
+"""
+
+
+def test_rest_path_references_match_placeholders_case_insensitively() -> None:
+    model, _ = build(REST)
+
+    assert model.rest is not None
+    (op,) = model.rest.operations
+    sources = {i.name: (i.rest_source, i.rest_key) for i in op.inputs}
+    assert sources == {
+        "accountId": ("path", "accountid"),
+        "itemId": ("path", "itemid"),
+        "limit": ("query", "limit"),
+    }
+    assert model.rest.port == 8081
+
+
+def test_consumed_path_substitutes_single_and_double_brace_placeholders() -> None:
+    model, _ = build(REST)
+
+    (upstream,) = model.upstreams
+    (operation,) = upstream.operations
+    assert operation.path_expr == (
+        "'/accounts/' + quote_segment(account_id) + '/items/' + quote_segment(item_id)"
+    )
+    assert upstream.base_uri == "https://api.example.test/v1"
+
+
+def test_bearer_token_reads_the_bind_variable_from_its_provider_key() -> None:
+    model, _ = build(REST)
+
+    (secret,) = model.secrets
+    assert (secret.variable, secret.env_var, secret.field) == ("DEMO_TOKEN", "DEMO_TOKEN_VAR", "demo_token")
+    assert model.upstreams[0].headers == (("'Authorization'", "'Bearer ' + settings.demo_token"),)
+
+
+def test_mcp_tool_without_input_parameters_derives_its_schema_from_with() -> None:
+    model, _ = build(
+        """
+        - type: mcp
+          namespace: demo-mcp
+          port: 9091
+          tools:
+          - name: add-item
+            hints: {readOnly: false, destructiveHint: true}
+            call: api.additem
+            with: {accountId: tools.accountId, body: tools.body}
+        """
+    )
+
+    assert model.mcp is not None
+    (tool,) = model.mcp.tools
+    assert tool.input_schema == {
+        "type": "object",
+        "properties": {"accountId": {"type": "string"}, "body": {"type": "object"}},
+        "required": ["accountId", "body"],
+    }
+    assert tool.annotations == {"readOnlyHint": False, "destructiveHint": True}
+
+
+def test_tool_without_with_takes_consumed_parameters_by_name() -> None:
+    model, _ = build(
+        """
+        - type: mcp
+          namespace: demo-mcp
+          tools:
+          - name: get-item
+            description: Get one item
+            call: api.getitem
+        """
+    )
+
+    assert model.mcp is not None
+    (tool,) = model.mcp.tools
+    assert [i.name for i in tool.inputs] == ["accountId", "itemId", "limit"]
+    assert tool.input_schema["required"] == ["accountId", "itemId"]
+    assert tool.input_schema["properties"]["limit"] == {"type": "integer"}
+
+
+def test_literal_with_values_become_constants() -> None:
+    model, _ = build(
+        """
+        - type: mcp
+          namespace: demo-mcp
+          tools:
+          - name: get-item
+            call: api.getitem
+            with: {accountId: tools.accountId, itemId: "fixed-1", limit: 5}
+        """
+    )
+
+    assert model.mcp is not None
+    bindings = {b.arg: (b.input_name, b.constant_expr) for b in model.mcp.tools[0].call.bindings}
+    assert bindings == {
+        "account_id": ("accountId", None),
+        "item_id": (None, "'fixed-1'"),
+        "limit": (None, "5"),
+    }
+
+
+def test_call_to_an_unknown_operation_is_a_located_error() -> None:
+    found = errors(
+        """
+        - type: mcp
+          namespace: demo-mcp
+          tools:
+          - name: nope
+            call: api.nothing
+        """
+    )
+
+    assert found == [
+        "demo.yaml:41:13: error: call 'api.nothing': namespace 'api' has no operation 'nothing' "
+        "[unknown-operation] (at $.capability.exposes[0].tools[0].call)"
+    ]
+
+
+def test_call_to_an_unknown_namespace_lists_the_declared_ones() -> None:
+    (found,) = errors(
+        """
+        - type: mcp
+          namespace: demo-mcp
+          tools:
+          - name: nope
+            call: other.getitem
+        """
+    )
+
+    assert "no consumes namespace 'other' (declared: api)" in found
+
+
+def test_duplicate_tool_names_are_an_error() -> None:
+    found = errors(
+        """
+        - type: mcp
+          namespace: demo-mcp
+          tools:
+          - {name: twin, call: api.getitem}
+          - {name: twin, call: api.getitem}
+        """
+    )
+
+    assert any("[duplicate-tool]" in line for line in found)
+
+
+def test_with_source_from_another_declared_namespace_is_an_error() -> None:
+    found = errors(
+        """
+        - type: mcp
+          namespace: demo-mcp
+          tools:
+          - name: get-item
+            call: api.getitem
+            with: {accountId: api.accountId}
+        """
+    )
+
+    assert any("[unknown-with-source]" in line for line in found)
+
+
+def test_duplicate_route_is_an_error() -> None:
+    found = errors(
+        """
+        - type: rest
+          namespace: demo-rest
+          resources:
+          - path: /v1/items/{accountId}
+            operations:
+            - {method: GET, name: first, call: api.getitem}
+          - path: /v1/items/{accountid}
+            operations:
+            - {method: GET, name: again, call: api.getitem}
+        """
+    )
+
+    assert any("[duplicate-route]" in line for line in found)
+
+
+@pytest.mark.parametrize(
+    ("version", "code"),
+    [("2.0", "unsupported-version"), ("{version: 1.0.0-alpha1}", "version-mapping")],
+)
+def test_unsupported_versions_are_refused_with_the_supported_list(version: str, code: str) -> None:
+    text = f"naftiko: {version}\ncapability: {{}}\n"
+    with pytest.raises(SpecError) as raised:
+        normalise(parse_text(text, "v.yaml"), "v.yaml", "v")
+
+    (diagnostic,) = raised.value.diagnostics
+    assert diagnostic.code == code
+    assert "1.0.0-alpha2" in diagnostic.message
+
+
+def test_info_title_is_accepted_in_place_of_label() -> None:
+    text = (BASE + textwrap.indent(textwrap.dedent(REST), "  ")).replace("label: Demo", "title: Titled")
+
+    model, _ = normalise(parse_text(text, "demo.yaml"), "demo.yaml", "demo")
+
+    assert model.title == "Titled"
