@@ -25,7 +25,7 @@ class Generated:
 
 
 def validate(spec_path: Path, *, strict: bool = False) -> tuple[Capability, list[Diagnostic]]:
-    """Check a spec completely; raise :class:`SpecError` listing every problem if it cannot build."""
+    """Check a spec fully; raise :class:`SpecError` listing every problem if it cannot build."""
     spec = load_spec(spec_path, display_name=str(spec_path))
     schema_errors = check_schema(spec)
     try:

@@ -66,9 +66,7 @@ def validate_command(specs: tuple[Path, ...], strict: bool) -> None:
 @OUTPUT
 @STRICT
 @click.option("--force", is_flag=True, help="Overwrite output edited by hand or not ours.")
-def build_command(
-    specs: tuple[Path, ...], output: Path | None, strict: bool, force: bool
-) -> None:
+def build_command(specs: tuple[Path, ...], output: Path | None, strict: bool, force: bool) -> None:
     """Generate a package for each spec (all specs are checked before anything is written)."""
     results = []
     failed = False
@@ -117,7 +115,11 @@ def check_command(specs: tuple[Path, ...], output: Path | None) -> None:
             continue
         stale = True
         click.echo(f"{spec}: {target} is stale; run: naftiko-gen build {spec}", err=True)
-        for label, paths in (("changed", diff.changed), ("missing", diff.missing), ("extra", diff.extra)):
+        for label, paths in (
+            ("changed", diff.changed),
+            ("missing", diff.missing),
+            ("extra", diff.extra),
+        ):
             for path in paths:
                 click.echo(f"  {label}: {target / path}", err=True)
     sys.exit(1 if stale else 0)

@@ -1,12 +1,12 @@
-"""Located diagnostics: every problem found in a spec carries its file, line, column and JSON path."""
+"""Located diagnostics: every problem in a spec carries its file, line, column and JSON path."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -29,7 +29,7 @@ class Diagnostic:
     json_path: str = "$"
 
     def format(self) -> str:
-        """``FILE:LINE:COL: error: message [code] (at $.json.path)``, the shape compilers and editors parse."""
+        """``FILE:LINE:COL: error: message [code] (at $.path)``, as compilers print."""
         where = self.location.file
         if self.location.line:
             where = f"{where}:{self.location.line}:{self.location.column}"

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import black
+from black.mode import Mode, TargetVersion
+from black.parsing import InvalidInput
 
-MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=100)
+MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
 
 
 class TemplateBug(Exception):
-    """A template produced text that is not valid Python: a bug in naftiko-gen, never in the spec."""
+    """A template produced invalid Python: a bug in naftiko-gen, never in the spec."""
 
 
 def format_python(path: str, source: str) -> str:
     try:
         return black.format_str(source, mode=MODE)
-    except black.InvalidInput as exc:
+    except InvalidInput as exc:
         raise TemplateBug(f"{path}: generated code does not parse: {exc}") from exc
 
 

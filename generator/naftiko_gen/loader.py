@@ -55,8 +55,10 @@ class _Walker:
         self.errors: list[Diagnostic] = []
 
     def fail(self, code: str, message: str, mark: yaml.Mark | None, path: PathKey) -> None:
-        location = Location(self.spec.file, mark.line + 1, mark.column + 1) if mark else Location(
-            self.spec.file
+        location = (
+            Location(self.spec.file, mark.line + 1, mark.column + 1)
+            if mark
+            else Location(self.spec.file)
         )
         self.errors.append(Diagnostic(Level.ERROR, code, message, location, json_path(path)))
 
@@ -79,7 +81,9 @@ class _Walker:
         for key_node, value_node in node.value:
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int | float | bool) or key is None:
-                self.fail("yaml-key", "mapping keys must be plain scalars", key_node.start_mark, path)
+                self.fail(
+                    "yaml-key", "mapping keys must be plain scalars", key_node.start_mark, path
+                )
                 continue
             key_text = str(key).lower() if isinstance(key, bool) else str(key)
             if key_text in result:
@@ -108,6 +112,10 @@ class _Abort(Exception):
         self.code = code
 
 
+def _refusal(code: str, message: str, location: Location) -> SpecError:
+    return SpecError([Diagnostic(Level.ERROR, code, message, location)])
+
+
 def load_spec(path: Path, display_name: str | None = None) -> LoadedSpec:
     """Read and parse ``path``; raise :class:`SpecError` with located diagnostics on any problem."""
     name = display_name or str(path)
@@ -116,31 +124,15 @@ def load_spec(path: Path, display_name: str | None = None) -> LoadedSpec:
         raw = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise SpecError([Diagnostic(Level.ERROR, "unreadable", f"cannot read file: {reason}", where)])
+        raise _refusal("unreadable", f"cannot read file: {reason}", where) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise SpecError(
-            [
-                Diagnostic(
-                    Level.ERROR,
-                    "file-too-large",
-                    f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}",
-                    where,
-                )
-            ]
-        )
+        message = f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}"
+        raise _refusal("file-too-large", message, where)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError(
-            [
-                Diagnostic(
-                    Level.ERROR,
-                    "not-utf8",
-                    f"file is not UTF-8 text (invalid byte at offset {exc.start})",
-                    where,
-                )
-            ]
-        )
+        message = f"file is not UTF-8 text (invalid byte at offset {exc.start})"
+        raise _refusal("not-utf8", message, where) from None
     return parse_text(text, name)
 
 
@@ -148,31 +140,25 @@ def parse_text(text: str, name: str) -> LoadedSpec:
     """Parse YAML text already in memory (used by tests and by ``load_spec``)."""
     spec = LoadedSpec(file=name, text=text, data=None)
     if "\x00" in text:
-        raise SpecError([Diagnostic(Level.ERROR, "binary", "file contains NUL bytes", Location(name))])
+        raise _refusal("binary", "file contains NUL bytes", Location(name))
     loader = yaml.SafeLoader(text)
+    walker = _Walker(spec, loader)
     try:
         node = loader.get_single_node()
         if node is None:
-            raise SpecError(
-                [Diagnostic(Level.ERROR, "empty", "file is empty: expected a YAML mapping", Location(name))]
-            )
-        walker = _Walker(spec, loader)
+            raise _refusal("empty", "file is empty: expected a YAML mapping", Location(name))
         spec.data = walker.walk(node, (), 0)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError([Diagnostic(Level.ERROR, "yaml", f"invalid YAML: {problem}", location)]) from None
+        raise _refusal("yaml", f"invalid YAML: {problem}", location) from None
     except yaml.YAMLError as exc:
-        raise SpecError(
-            [Diagnostic(Level.ERROR, "yaml", f"invalid YAML: {exc}", Location(name))]
-        ) from None
+        raise _refusal("yaml", f"invalid YAML: {exc}", Location(name)) from None
     except _Abort as exc:
-        raise SpecError([Diagnostic(Level.ERROR, exc.code, str(exc), Location(name))]) from None
+        raise _refusal(exc.code, str(exc), Location(name)) from None
     except RecursionError:
-        raise SpecError(
-            [Diagnostic(Level.ERROR, "yaml-too-deep", "nesting is too deep", Location(name))]
-        ) from None
+        raise _refusal("yaml-too-deep", "nesting is too deep", Location(name)) from None
     finally:
         loader.dispose()
     if walker.errors:

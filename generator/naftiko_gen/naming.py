@@ -1,4 +1,4 @@
-"""Turn spec names (kebab, camelCase, dotted, cut at 80 characters) into safe Python and env names."""
+"""Turn spec names (kebab, camelCase, dotted, cut at 80 characters) into safe identifiers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 
 
 def snake(name: str) -> str:
-    """``placeOrder``/``place-order`` → ``place_order``; never a keyword, never starts with a digit."""
+    """``placeOrder``/``place-order`` → ``place_order``; never a keyword or a leading digit."""
     text = _WORD_BOUNDARY.sub("_", name)
     text = _NON_ALNUM.sub("_", text).strip("_").lower() or "value"
     if text[0].isdigit():
@@ -26,7 +26,7 @@ def pascal(name: str) -> str:
 
 
 def env_prefix(namespace: str) -> str:
-    """Namespace upper-cased with every non-alphanumeric character turned into ``_`` (the issue's rule)."""
+    """Namespace upper-cased, every non-alphanumeric character turned into ``_``."""
     return _NON_ALNUM.sub("_", namespace).upper()
 
 

@@ -1,4 +1,4 @@
-"""Spec data → :class:`~naftiko_gen.model.Capability`, resolving the real-world dialect in one place.
+"""Spec data → :class:`~naftiko_gen.model.Capability`, resolving the real dialect in one place.
 
 This is also where the semantic checks live (every ``call`` resolves, every ``with`` source exists,
 names are unique): resolving a reference and checking it are the same work, so each problem is
@@ -160,7 +160,8 @@ class Normaliser:
         if isinstance(version, dict):
             self.error(
                 "version-mapping",
-                f"'naftiko' must be a version string such as {SUPPORTED_VERSIONS[1]!r}, not a mapping",
+                f"'naftiko' must be a version string such as {SUPPORTED_VERSIONS[1]!r}, "
+                "not a mapping",
                 ("naftiko",),
             )
             return False
@@ -208,8 +209,10 @@ class Normaliser:
         existing = self.secrets.get(variable)
         if existing is not None and existing.env_var == env_var:
             return existing
-        field_name = existing.field if existing else naming.unique(
-            naming.snake(variable), self.secret_fields
+        field_name = (
+            existing.field
+            if existing
+            else naming.unique(naming.snake(variable), self.secret_fields)
         )
         secret = Secret(variable, env_var, field_name, namespace)
         self.secrets[variable] = secret
@@ -383,7 +386,9 @@ class Normaliser:
         )
         return (), ()
 
-    def _consumed_ops(self, namespace: str, resources: Any, where: PathKey) -> dict[str, _ConsumedOp]:
+    def _consumed_ops(
+        self, namespace: str, resources: Any, where: PathKey
+    ) -> dict[str, _ConsumedOp]:
         ops: dict[str, _ConsumedOp] = {}
         for r, resource in enumerate(resources if isinstance(resources, list) else []):
             if not isinstance(resource, dict):
@@ -408,7 +413,13 @@ class Normaliser:
                 method = str(op.get("method") or "GET").upper()
                 params = [p for p in op.get("inputParameters") or [] if isinstance(p, dict)]
                 ops[name] = _ConsumedOp(
-                    namespace, name, method, rpath, params, str(op.get("description") or ""), opwhere
+                    namespace,
+                    name,
+                    method,
+                    rpath,
+                    params,
+                    str(op.get("description") or ""),
+                    opwhere,
                 )
         return ops
 
@@ -531,7 +542,11 @@ class Normaliser:
                     (*op.where, "inputParameters"),
                 )
                 params[j] = UpstreamParam(
-                    param.name, "query", param.arg, param.json_type, param.required,
+                    param.name,
+                    "query",
+                    param.arg,
+                    param.json_type,
+                    param.required,
                     param.description,
                 )
         return " + ".join(parts) if parts else py("")
@@ -669,7 +684,9 @@ class Normaliser:
                 self.error("unnamed-tool", "MCP tool has no 'name'", twhere)
                 continue
             if name in names:
-                self.error("duplicate-tool", f"MCP tool {name!r} is declared twice", (*twhere, "name"))
+                self.error(
+                    "duplicate-tool", f"MCP tool {name!r} is declared twice", (*twhere, "name")
+                )
                 continue
             names[name] = twhere
             if "call" not in tool:
@@ -731,8 +748,10 @@ class Normaliser:
             if not isinstance(output, dict):
                 continue
             mapping = output.get("mapping", output.get("value"))
-            if str(mapping).strip() in ("$", "$.") and not output.get("properties") and not output.get(
-                "items"
+            if (
+                str(mapping).strip() in ("$", "$.")
+                and not output.get("properties")
+                and not output.get("items")
             ):
                 continue
             self.error(
@@ -799,7 +818,7 @@ class Normaliser:
                         if expr is None:
                             self.error(
                                 "unsupported-template",
-                                f"with value {value!r} is a template naftiko-gen cannot resolve yet",
+                                f"with value {value!r}: template not supported yet",
                                 (*where, key),
                             )
                             continue
@@ -893,14 +912,16 @@ def _with_openapi(model: Capability) -> Capability:
 
 
 def _json_type(value: Any, default: JsonType) -> JsonType:
-    text = str(value).lower() if value is not None else default
+    text: str = str(value).lower() if value is not None else default
     aliases = {"int": "integer", "float": "number", "double": "number", "bool": "boolean"}
     text = aliases.get(text, text)
-    return cast(JsonType, text) if text in JSON_TYPES else default
+    return next((t for t in JSON_TYPES if t == text), default)
 
 
 def _port(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+    )
 
 
 def _reference(value: Any, adapter_ns: str, namespaces: set[str]) -> tuple[str, str] | None:
@@ -927,7 +948,7 @@ def _find(items: list[Any], name: str, key: Any) -> Any:
 
 
 def _rest_path(raw: str) -> tuple[str, dict[str, str]]:
-    """Starlette route for a REST path written with ``{x}`` or ``{{x}}``; placeholder → identifier."""
+    """Starlette route for a REST path with ``{x}`` or ``{{x}}`` placeholders (→ identifiers)."""
     path = raw if raw.startswith("/") else f"/{raw}"
     placeholders: dict[str, str] = {}
     taken: set[str] = set()

@@ -28,8 +28,9 @@ def py(value: Any) -> str:
 
 
 def docstring_text(text: str) -> str:
-    """Text safe inside a generated ``\"\"\"docstring\"\"\"``: one line, no quotes or backslashes that
-    could end it or start an escape. Docstrings are for humans; the exact text is kept in literals."""
+    """Text safe inside a generated docstring: one line, no quotes or backslashes that
+    could end it or start an escape. Docstrings are for humans; the exact text is kept in literals.
+    """
     cleaned = _printable(text)
     cleaned = cleaned.replace("\\", "/").replace('"""', "'''").replace('"', "'")
     return cleaned.strip() or "-"

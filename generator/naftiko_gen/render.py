@@ -46,7 +46,7 @@ def toml_string(value: object) -> str:
 
 
 def markdown_text(value: object) -> str:
-    """Spec text inside a Markdown table cell or code span: one line, no pipes, backticks or HTML."""
+    """Spec text for a Markdown table cell or code span: one line, no pipes, backticks, HTML."""
     text = comment_text(str(value))
     return text.replace("|", "\\|").replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -62,7 +62,11 @@ def environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(
-        py=py, doc=docstring_text, comment=comment_text, toml=toml_string, md=markdown_text,
+        py=py,
+        doc=docstring_text,
+        comment=comment_text,
+        toml=toml_string,
+        md=markdown_text,
         sh=shlex.quote,
     )
     return env

@@ -61,28 +61,30 @@ def _short(value: Any) -> str:
 def _describe(error: ValidationError) -> str:
     """Say what is wrong in words a spec author uses, not the validator's internal repr."""
     kind = error.validator
-    expected = error.validator_value
+    expected: Any = error.validator_value
+    instance: Any = error.instance
+    subschema: Any = error.schema
     if kind == "required":
-        missing = [key for key in expected if key not in (error.instance or {})]
+        missing = [key for key in expected if key not in (instance or {})]
         return f"missing required key {', '.join(repr(k) for k in missing)}"
     if kind == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extras = sorted(set(error.instance) - set(allowed))
+        allowed = sorted(subschema.get("properties", {}))
+        extras = sorted(set(instance) - set(allowed))
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
         return f"unexpected key {', '.join(repr(k) for k in extras)}{hint}"
     if kind == "type":
         kinds = expected if isinstance(expected, list) else [expected]
-        return f"expected {' or '.join(kinds)}, got {_json_type(error.instance)} {_short(error.instance)}"
+        return f"expected {' or '.join(kinds)}, got {_json_type(instance)} {_short(instance)}"
     if kind == "enum":
-        return f"{_short(error.instance)} is not one of {', '.join(str(v) for v in expected)}"
+        return f"{_short(instance)} is not one of {', '.join(str(v) for v in expected)}"
     if kind == "const":
-        return f"expected {_short(expected)}, got {_short(error.instance)}"
+        return f"expected {_short(expected)}, got {_short(instance)}"
     if kind == "minItems":
         return f"must contain at least {expected} item{'s' if expected != 1 else ''}"
     if kind == "minLength":
         return "must not be empty"
     if kind == "not":
-        return f"{_short(error.instance)} is not allowed here"
+        return f"{_short(instance)} is not allowed here"
     return error.message if len(error.message) <= 160 else error.message[:157] + "..."
 
 

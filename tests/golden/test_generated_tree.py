@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from naftiko_gen.build import default_output, generate
 from naftiko_gen.cli import main
+
 from tests.support.paths import GENERATED, ROOT, SPEC_FILES
 
 
@@ -54,13 +54,23 @@ def test_builds_are_identical_across_processes_and_hash_seeds(tmp_path: Path) ->
         out = tmp_path / f"seed-{seed}"
         env = dict(os.environ, PYTHONHASHSEED=seed)
         subprocess.run(
-            [sys.executable, "-m", "naftiko_gen", "build", *(str(s) for s in SPEC_FILES), "-o", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "naftiko_gen",
+                "build",
+                *(str(s) for s in SPEC_FILES),
+                "-o",
+                str(out),
+            ],
             check=True,
             env=env,
             cwd=ROOT,
             capture_output=True,
         )
-        outputs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()})
+        outputs.append(
+            {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        )
 
     assert outputs[0] == outputs[1]
     assert len(outputs[0]) > 6 * 10
@@ -73,7 +83,10 @@ def test_generated_code_passes_mypy_strict() -> None:
 
     finished = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *args],
-        env=env, cwd=ROOT, capture_output=True, text=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
 
     assert finished.returncode == 0, finished.stdout + finished.stderr
@@ -85,11 +98,15 @@ def test_generated_code_passes_ruff_and_black(spec: Path) -> None:
 
     ruff = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-        cwd=package, capture_output=True, text=True,
+        cwd=package,
+        capture_output=True,
+        text=True,
     )
     black = subprocess.run(
         [sys.executable, "-m", "black", "--check", "--config", "pyproject.toml", "."],
-        cwd=package, capture_output=True, text=True,
+        cwd=package,
+        capture_output=True,
+        text=True,
     )
 
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr

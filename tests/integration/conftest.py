@@ -18,13 +18,21 @@ TOKEN = "test-token-4f1d9a"
 
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pip-install every package under generated/ into a private target (deps come from the venv)."""
+    """pip-install every package under generated/ into a private target (deps: the venv's)."""
     target = tmp_path_factory.mktemp("site")
     packages = sorted(str(p) for p in GENERATED.iterdir() if (p / "pyproject.toml").is_file())
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-            "--no-build-isolation", "--target", str(target), *packages,
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            *packages,
         ],
         check=True,
     )
@@ -47,7 +55,7 @@ def _fresh_gateway(request: pytest.FixtureRequest) -> None:
 
 
 def package_env(installed: Path, **extra: str) -> dict[str, str]:
-    """A clean environment for a generated server: only what it needs, nothing from the developer."""
+    """A clean environment for a generated server: nothing from the developer's shell leaks in."""
     env = {
         key: value
         for key, value in os.environ.items()

@@ -33,7 +33,15 @@ def siblings(
                 **{f"{prefix}_BASE_URI": gateway.base_url},
             )
             running[dist] = stack.enter_context(
-                serve(installed / "bin" / dist, env, tmp_path_factory.mktemp(dist), "--rest-port", "0", "--mcp-port", "0")
+                serve(
+                    installed / "bin" / dist,
+                    env,
+                    tmp_path_factory.mktemp(dist),
+                    "--rest-port",
+                    "0",
+                    "--mcp-port",
+                    "0",
+                )
             )
         yield running
 
@@ -66,7 +74,11 @@ def test_missing_required_query_input_is_400_naming_it_and_nothing_is_sent(
     status, _, body = http("GET", url + "?conid=265598&period=1d")
 
     assert status == 400
-    assert json.loads(body) == {"error": "invalid_input", "message": "bar is required", "field": "bar"}
+    assert json.loads(body) == {
+        "error": "invalid_input",
+        "message": "bar is required",
+        "field": "bar",
+    }
     assert gateway.requests == []
 
 
@@ -127,7 +139,9 @@ def test_invalid_json_body_is_400_and_nothing_is_sent(
     assert gateway.requests == []
 
 
-def test_missing_required_body_is_400_naming_it(siblings: dict[str, Served], gateway: FakeGateway) -> None:
+def test_missing_required_body_is_400_naming_it(
+    siblings: dict[str, Served], gateway: FakeGateway
+) -> None:
     url = siblings["web-contracts"].rest + "/v1/iserver/secdef/search"
 
     status, _, body = http("POST", url, b"")
@@ -137,7 +151,9 @@ def test_missing_required_body_is_400_naming_it(siblings: dict[str, Served], gat
     assert gateway.requests == []
 
 
-def test_get_without_inputs_reaches_the_gateway(siblings: dict[str, Served], gateway: FakeGateway) -> None:
+def test_get_without_inputs_reaches_the_gateway(
+    siblings: dict[str, Served], gateway: FakeGateway
+) -> None:
     status, _, body = http("GET", siblings["web-accounts"].rest + "/v1/iserver/accounts")
 
     assert status == 200
@@ -165,7 +181,9 @@ async def test_mcp_tool_schema_is_derived_from_with_and_consumed_parameters(
 async def test_mcp_body_argument_is_sent_as_the_json_body(
     siblings: dict[str, Served], gateway: FakeGateway
 ) -> None:
-    result = await call_tool(siblings["web-contracts"], "search-contracts", {"body": {"symbol": "AAPL"}})
+    result = await call_tool(
+        siblings["web-contracts"], "search-contracts", {"body": {"symbol": "AAPL"}}
+    )
 
     assert result.is_error is False
     assert json.loads(result.content[0].text)[0]["symbol"] == "AAPL"

@@ -31,7 +31,15 @@ def unreachable(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         INTERACTIVE_BROKERS_API_KEY=TOKEN,
         WEB_SESSIONS_BASE_URI=f"http://127.0.0.1:{closed_port()}/v1/api",
     )
-    with serve(installed / "bin" / "web-sessions", env, tmp_path_factory.mktemp("down"), "--rest-port", "0", "--mcp-port", "0") as s:
+    with serve(
+        installed / "bin" / "web-sessions",
+        env,
+        tmp_path_factory.mktemp("down"),
+        "--rest-port",
+        "0",
+        "--mcp-port",
+        "0",
+    ) as s:
         yield s
 
 
@@ -75,7 +83,9 @@ def test_rest_answers_504_when_the_gateway_is_too_slow(
         WEB_SESSIONS_BASE_URI=gateway.base_url,
         WEB_SESSIONS_TIMEOUT="0.5",
     )
-    with serve(installed / "bin" / "web-sessions", env, tmp_path, "--only", "rest", "--rest-port", "0") as s:
+    with serve(
+        installed / "bin" / "web-sessions", env, tmp_path, "--only", "rest", "--rest-port", "0"
+    ) as s:
         status, _, body = http("POST", s.rest + AUTH_STATUS, b"")
 
     assert status == 504
@@ -115,7 +125,9 @@ def test_tls_to_a_self_signed_gateway_follows_the_settings(
         WEB_SESSIONS_BASE_URI=tls_gateway.base_url,
         **extra,
     )
-    with serve(installed / "bin" / "web-sessions", env, tmp_path, "--only", "rest", "--rest-port", "0") as s:
+    with serve(
+        installed / "bin" / "web-sessions", env, tmp_path, "--only", "rest", "--rest-port", "0"
+    ) as s:
         status, _, body = http("POST", s.rest + AUTH_STATUS, b"")
 
     assert status == expected_status

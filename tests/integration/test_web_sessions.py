@@ -6,8 +6,8 @@ Each test asserts on both sides: what the caller got and what the gateway receiv
 from __future__ import annotations
 
 import json
-import sys
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -46,7 +46,9 @@ def served(
         installed, INTERACTIVE_BROKERS_API_KEY=TOKEN, WEB_SESSIONS_BASE_URI=gateway.base_url
     )
     workdir = tmp_path_factory.mktemp("web-sessions")
-    with serve(installed / "bin" / "web-sessions", env, workdir, "--rest-port", "0", "--mcp-port", "0") as s:
+    with serve(
+        installed / "bin" / "web-sessions", env, workdir, "--rest-port", "0", "--mcp-port", "0"
+    ) as s:
         yield s
 
 
@@ -98,7 +100,9 @@ def test_rest_passes_an_upstream_401_through_with_its_body(
     assert json.loads(body)["statusCode"] == 401
 
 
-def test_rest_passes_an_upstream_500_text_body_through(served: Served, gateway: FakeGateway) -> None:
+def test_rest_passes_an_upstream_500_text_body_through(
+    served: Served, gateway: FakeGateway
+) -> None:
     gateway.override("POST", "/iserver/auth/status", 500, b"gateway exploded", "text/plain")
 
     status, headers, body = http("POST", served.rest + AUTH_STATUS, b"")
@@ -191,7 +195,9 @@ async def test_mcp_over_stdio_calls_the_gateway(installed: Path, gateway: FakeGa
     env = package_env(
         installed, INTERACTIVE_BROKERS_API_KEY=TOKEN, WEB_SESSIONS_BASE_URI=gateway.base_url
     )
-    params = StdioServerParameters(command=str(installed / "bin" / "web-sessions"), args=["mcp-stdio"], env=env)
+    params = StdioServerParameters(
+        command=str(installed / "bin" / "web-sessions"), args=["mcp-stdio"], env=env
+    )
 
     async with Client(params) as client:
         result = await client.call_tool(TOOL, {})
@@ -207,7 +213,11 @@ def test_missing_token_exits_2_naming_the_variable(installed: Path) -> None:
     env = package_env(installed)
 
     finished = subprocess.run(
-        [str(installed / "bin" / "web-sessions"), "serve"], env=env, capture_output=True, text=True, timeout=60
+        [str(installed / "bin" / "web-sessions"), "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert finished.returncode == 2
@@ -221,7 +231,11 @@ def test_malformed_timeout_exits_2_naming_the_variable(installed: Path) -> None:
     env = package_env(installed, INTERACTIVE_BROKERS_API_KEY=TOKEN, WEB_SESSIONS_TIMEOUT="soon")
 
     finished = subprocess.run(
-        [str(installed / "bin" / "web-sessions"), "serve"], env=env, capture_output=True, text=True, timeout=60
+        [str(installed / "bin" / "web-sessions"), "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert finished.returncode == 2
@@ -234,7 +248,10 @@ def test_python_dash_m_runs_the_same_cli(installed: Path) -> None:
 
     finished = subprocess.run(
         [sys.executable, "-m", "web_sessions", "--version"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert finished.returncode == 0

@@ -36,7 +36,14 @@ def main(argv: list[str] | None = None) -> int:
             WEB_SESSIONS_BASE_URI=gateway.base_url,
         )
         server = subprocess.Popen(
-            [command, "serve", "--rest-port", str(args.rest_port), "--mcp-port", str(args.mcp_port)],
+            [
+                command,
+                "serve",
+                "--rest-port",
+                str(args.rest_port),
+                "--mcp-port",
+                str(args.mcp_port),
+            ],
             env=env,
             stdout=subprocess.PIPE,
             text=True,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from naftiko_gen import __version__
 from naftiko_gen.cli import main
+
 from tests.support.paths import SPECS
 
 SEED = SPECS / "web-sessions.yaml"
@@ -38,12 +38,19 @@ def test_validate_accepts_the_seed_spec() -> None:
 
 def test_validate_prints_file_line_column_and_exits_1(tmp_path: Path) -> None:
     spec = tmp_path / "broken.yaml"
-    spec.write_text(SEED.read_text("utf-8").replace("call: web-sessions.getauthstatus", "call: web-sessions.nope", 1))
+    spec.write_text(
+        SEED.read_text("utf-8").replace(
+            "call: web-sessions.getauthstatus", "call: web-sessions.nope", 1
+        )
+    )
 
     code, output = run("validate", str(spec))
 
     assert code == 1
-    assert f"{spec}:50:15: error: call 'web-sessions.nope': namespace 'web-sessions' has no operation 'nope'" in output
+    assert (
+        f"{spec}:50:15: error: call 'web-sessions.nope': "
+        "namespace 'web-sessions' has no operation 'nope'" in output
+    )
     assert "Traceback" not in output
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from naftiko_gen.diagnostics import SpecError
 from naftiko_gen.loader import load_spec, parse_text
 
 
 def test_positions_are_one_based_line_and_column_of_each_value() -> None:
-    spec = parse_text("naftiko: 1.0.0-alpha2\ncapability:\n  exposes:\n    - type: rest\n", "s.yaml")
+    spec = parse_text(
+        "naftiko: 1.0.0-alpha2\ncapability:\n  exposes:\n    - type: rest\n", "s.yaml"
+    )
 
     assert spec.data == {"naftiko": "1.0.0-alpha2", "capability": {"exposes": [{"type": "rest"}]}}
     assert spec.location(("capability", "exposes", 0, "type")).line == 4

@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from naftiko_gen.diagnostics import Level, SpecError
 from naftiko_gen.loader import parse_text
 from naftiko_gen.model import Capability
@@ -105,13 +104,16 @@ def test_bearer_token_reads_the_bind_variable_from_its_provider_key() -> None:
     model, _ = build(REST)
 
     (secret,) = model.secrets
-    assert (secret.variable, secret.env_var, secret.field) == ("DEMO_TOKEN", "DEMO_TOKEN_VAR", "demo_token")
+    assert (secret.variable, secret.env_var, secret.field) == (
+        "DEMO_TOKEN",
+        "DEMO_TOKEN_VAR",
+        "demo_token",
+    )
     assert model.upstreams[0].headers == (("'Authorization'", "'Bearer ' + settings.demo_token"),)
 
 
 def test_mcp_tool_without_input_parameters_derives_its_schema_from_with() -> None:
-    model, _ = build(
-        """
+    model, _ = build("""
         - type: mcp
           namespace: demo-mcp
           port: 9091
@@ -120,8 +122,7 @@ def test_mcp_tool_without_input_parameters_derives_its_schema_from_with() -> Non
             hints: {readOnly: false, destructiveHint: true}
             call: api.additem
             with: {accountId: tools.accountId, body: tools.body}
-        """
-    )
+        """)
 
     assert model.mcp is not None
     (tool,) = model.mcp.tools
@@ -134,16 +135,14 @@ def test_mcp_tool_without_input_parameters_derives_its_schema_from_with() -> Non
 
 
 def test_tool_without_with_takes_consumed_parameters_by_name() -> None:
-    model, _ = build(
-        """
+    model, _ = build("""
         - type: mcp
           namespace: demo-mcp
           tools:
           - name: get-item
             description: Get one item
             call: api.getitem
-        """
-    )
+        """)
 
     assert model.mcp is not None
     (tool,) = model.mcp.tools
@@ -153,16 +152,14 @@ def test_tool_without_with_takes_consumed_parameters_by_name() -> None:
 
 
 def test_literal_with_values_become_constants() -> None:
-    model, _ = build(
-        """
+    model, _ = build("""
         - type: mcp
           namespace: demo-mcp
           tools:
           - name: get-item
             call: api.getitem
             with: {accountId: tools.accountId, itemId: "fixed-1", limit: 5}
-        """
-    )
+        """)
 
     assert model.mcp is not None
     bindings = {b.arg: (b.input_name, b.constant_expr) for b in model.mcp.tools[0].call.bindings}
@@ -174,15 +171,13 @@ def test_literal_with_values_become_constants() -> None:
 
 
 def test_call_to_an_unknown_operation_is_a_located_error() -> None:
-    found = errors(
-        """
+    found = errors("""
         - type: mcp
           namespace: demo-mcp
           tools:
           - name: nope
             call: api.nothing
-        """
-    )
+        """)
 
     assert found == [
         "demo.yaml:41:13: error: call 'api.nothing': namespace 'api' has no operation 'nothing' "
@@ -191,51 +186,44 @@ def test_call_to_an_unknown_operation_is_a_located_error() -> None:
 
 
 def test_call_to_an_unknown_namespace_lists_the_declared_ones() -> None:
-    (found,) = errors(
-        """
+    (found,) = errors("""
         - type: mcp
           namespace: demo-mcp
           tools:
           - name: nope
             call: other.getitem
-        """
-    )
+        """)
 
     assert "no consumes namespace 'other' (declared: api)" in found
 
 
 def test_duplicate_tool_names_are_an_error() -> None:
-    found = errors(
-        """
+    found = errors("""
         - type: mcp
           namespace: demo-mcp
           tools:
           - {name: twin, call: api.getitem}
           - {name: twin, call: api.getitem}
-        """
-    )
+        """)
 
     assert any("[duplicate-tool]" in line for line in found)
 
 
 def test_with_source_from_another_declared_namespace_is_an_error() -> None:
-    found = errors(
-        """
+    found = errors("""
         - type: mcp
           namespace: demo-mcp
           tools:
           - name: get-item
             call: api.getitem
             with: {accountId: api.accountId}
-        """
-    )
+        """)
 
     assert any("[unknown-with-source]" in line for line in found)
 
 
 def test_duplicate_route_is_an_error() -> None:
-    found = errors(
-        """
+    found = errors("""
         - type: rest
           namespace: demo-rest
           resources:
@@ -245,8 +233,7 @@ def test_duplicate_route_is_an_error() -> None:
           - path: /v1/items/{accountid}
             operations:
             - {method: GET, name: again, call: api.getitem}
-        """
-    )
+        """)
 
     assert any("[duplicate-route]" in line for line in found)
 
@@ -266,7 +253,9 @@ def test_unsupported_versions_are_refused_with_the_supported_list(version: str, 
 
 
 def test_info_title_is_accepted_in_place_of_label() -> None:
-    text = (BASE + textwrap.indent(textwrap.dedent(REST), "  ")).replace("label: Demo", "title: Titled")
+    text = (BASE + textwrap.indent(textwrap.dedent(REST), "  ")).replace(
+        "label: Demo", "title: Titled"
+    )
 
     model, _ = normalise(parse_text(text, "demo.yaml"), "demo.yaml", "demo")
 

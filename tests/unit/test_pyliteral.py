@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 
 import pytest
-
 from naftiko_gen.pyliteral import comment_text, docstring_text, py
 
 HOSTILE = [

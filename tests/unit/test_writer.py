@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from naftiko_gen import writer
 from naftiko_gen.writer import OutputError, diff_tree, with_manifest, write_tree
 
