@@ -1,4 +1,5 @@
-"""naftiko-capability.schema.json: accepts the real-world Naftiko dialect, rejects structural mistakes at the leaf."""
+"""naftiko-capability.schema.json: accepts the real-world dialect, rejects structural mistakes
+at the leaf that causes them."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def errors(doc: Any) -> list[tuple[str, str]]:
 
 
 def minimal() -> Doc:
-    """A small capability in the api-evangelist dialect (rest + mcp pass-through of one operation)."""
+    """A small capability in the api-evangelist dialect: rest + mcp pass-through of one call."""
     return {
         "naftiko": "1.0.0-alpha2",
         "info": {"label": "Orders", "description": "Orders API.", "tags": ["orders"]},
@@ -55,10 +56,22 @@ def minimal() -> Doc:
                                     "name": "placeorder",
                                     "method": "POST",
                                     "inputParameters": [
-                                        {"name": "accountId", "in": "path", "type": "string", "required": True},
-                                        {"name": "body", "in": "body", "type": "object", "description": "Payload."},
+                                        {
+                                            "name": "accountId",
+                                            "in": "path",
+                                            "type": "string",
+                                            "required": True,
+                                        },
+                                        {
+                                            "name": "body",
+                                            "in": "body",
+                                            "type": "object",
+                                            "description": "Payload.",
+                                        },
                                     ],
-                                    "outputParameters": [{"name": "result", "type": "object", "value": "$."}],
+                                    "outputParameters": [
+                                        {"name": "result", "type": "object", "value": "$."}
+                                    ],
                                 }
                             ],
                         }
@@ -169,7 +182,7 @@ def test_every_declared_property_has_a_description() -> None:
         if not isinstance(schema, dict):
             return
         for name, sub in schema.get("properties", {}).items():
-            # 'if' predicates only restate a discriminator; the property is described where it is declared.
+            # 'if' predicates only restate a discriminator, which is described where declared.
             if isinstance(sub, dict) and "description" not in sub and ".if" not in path:
                 missing.append(f"{path}.properties.{name}")
             walk(sub, f"{path}.properties.{name}")
@@ -214,10 +227,21 @@ def test_minimal_dialect_capability_validates() -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda d: d["info"].update(title=d["info"].pop("label"), personas=["Ops"]), id="info-title-and-extras"),
-        pytest.param(lambda d: consumes(d).update(baseUri="https://es.{region}.amazonaws.com"), id="baseuri-region"),
-        pytest.param(lambda d: consumes(d).update(baseUri="https://{{ML_HOST}}"), id="baseuri-mustache"),
-        pytest.param(lambda d: consumes(d).update(baseUri="https://${DT_ENV}.live.dynatrace.com/api"), id="baseuri-dollar"),
+        pytest.param(
+            lambda d: d["info"].update(title=d["info"].pop("label"), personas=["Ops"]),
+            id="info-title-and-extras",
+        ),
+        pytest.param(
+            lambda d: consumes(d).update(baseUri="https://es.{region}.amazonaws.com"),
+            id="baseuri-region",
+        ),
+        pytest.param(
+            lambda d: consumes(d).update(baseUri="https://{{ML_HOST}}"), id="baseuri-mustache"
+        ),
+        pytest.param(
+            lambda d: consumes(d).update(baseUri="https://${DT_ENV}.live.dynatrace.com/api"),
+            id="baseuri-dollar",
+        ),
         pytest.param(lambda d: consumed_operation(d).update(method="HEAD"), id="method-head"),
         pytest.param(lambda d: consumed_operation(d).pop("method"), id="method-missing"),
         pytest.param(lambda d: rest_operation(d).pop("method"), id="rest-method-missing"),
@@ -228,45 +252,80 @@ def test_minimal_dialect_capability_validates() -> None:
             id="formdata-parameter",
         ),
         pytest.param(
-            lambda d: consumed_operation(d)["inputParameters"].append({"name": "X-Version", "in": "header", "template": "2"}),
+            lambda d: consumed_operation(d)["inputParameters"].append(
+                {"name": "X-Version", "in": "header", "template": "2"}
+            ),
             id="legacy-template-parameter",
         ),
         pytest.param(
-            lambda d: consumed_operation(d).update(body={"type": "json", "data": {"qty": "{{tools.qty}}"}}), id="json-body"
+            lambda d: consumed_operation(d).update(
+                body={"type": "json", "data": {"qty": "{{tools.qty}}"}}
+            ),
+            id="json-body",
         ),
         pytest.param(lambda d: consumed_operation(d).update(body='{"a": {{a}}}'), id="raw-body"),
-        pytest.param(lambda d: rest_operation(d)["with"].update(limit=10, dryRun=True, mode="fast"), id="with-literals"),
-        pytest.param(lambda d: mcp_tool(d).update(hints={"readOnlyHint": True, "destructiveHint": False}), id="mcp-hint-spelling"),
+        pytest.param(
+            lambda d: rest_operation(d)["with"].update(limit=10, dryRun=True, mode="fast"),
+            id="with-literals",
+        ),
+        pytest.param(
+            lambda d: mcp_tool(d).update(hints={"readOnlyHint": True, "destructiveHint": False}),
+            id="mcp-hint-spelling",
+        ),
         pytest.param(lambda d: mcp_tool(d).pop("description"), id="tool-without-description"),
         pytest.param(
             lambda d: mcp_tool(d).update(inputParameters=[{"name": "accountId", "type": "string"}]),
             id="tool-parameter-without-description",
         ),
         pytest.param(
-            lambda d: consumes(d).update(authentication={"type": "apikey", "in": "header", "name": "X-Api-Key", "value": "{{K}}"}),
+            lambda d: consumes(d).update(
+                authentication={
+                    "type": "apikey",
+                    "in": "header",
+                    "name": "X-Api-Key",
+                    "value": "{{K}}",
+                }
+            ),
             id="apikey-openapi-style",
         ),
         pytest.param(
             lambda d: consumes(d).update(
-                authentication={"type": "apikey", "key": "X-Api-Key", "value": "{{K}}", "placement": "query"}
+                authentication={
+                    "type": "apikey",
+                    "key": "X-Api-Key",
+                    "value": "{{K}}",
+                    "placement": "query",
+                }
             ),
             id="apikey-naftiko-style",
         ),
         pytest.param(
-            lambda d: consumes(d).update(authentication={"type": "oauth1", "consumerKey": "{{CK}}", "signingKey": "{{SK}}"}),
+            lambda d: consumes(d).update(
+                authentication={"type": "oauth1", "consumerKey": "{{CK}}", "signingKey": "{{SK}}"}
+            ),
             id="oauth1",
         ),
         pytest.param(
-            lambda d: d["capability"]["consumes"].append({"import": "registry", "location": "./shared/registry.yaml", "as": "reg"}),
+            lambda d: d["capability"]["consumes"].append(
+                {"import": "registry", "location": "./shared/registry.yaml", "as": "reg"}
+            ),
             id="consumes-import",
         ),
         pytest.param(
-            lambda d: consumed_operation(d).update(name="getTheAuthenticatedUser/v2.list." + "x" * 80), id="messy-names"
+            lambda d: consumed_operation(d).update(
+                name="getTheAuthenticatedUser/v2.list." + "x" * 80
+            ),
+            id="messy-names",
         ),
         pytest.param(lambda d: consumes(d).update(namespace="openapi.yml"), id="dotted-namespace"),
-        pytest.param(lambda d: rest_operation(d).update(call="openapi.yml.list"), id="call-with-dotted-namespace"),
+        pytest.param(
+            lambda d: rest_operation(d).update(call="openapi.yml.list"),
+            id="call-with-dotted-namespace",
+        ),
         pytest.param(lambda d: stdio(d["capability"]["exposes"][1]), id="mcp-stdio-without-port"),
-        pytest.param(lambda d: d["capability"]["exposes"][0].update(resources=[]), id="empty-rest-surface"),
+        pytest.param(
+            lambda d: d["capability"]["exposes"][0].update(resources=[]), id="empty-rest-surface"
+        ),
     ],
 )
 def test_real_world_dialect_is_accepted(change: Callable[[Doc], object]) -> None:
@@ -285,7 +344,9 @@ def test_advanced_framework_features_are_accepted() -> None:
                     "description": "List orders.",
                     "semantics": {"safe": True, "idempotent": True},
                     "call": "orders.placeorder",
-                    "outputParameters": [{"type": "array", "mapping": "$.items", "items": {"type": "object"}}],
+                    "outputParameters": [
+                        {"type": "array", "mapping": "$.items", "items": {"type": "object"}}
+                    ],
                 }
             ],
         }
@@ -296,7 +357,12 @@ def test_advanced_framework_features_are_accepted() -> None:
             "name": "orchestrated",
             "description": "Two steps.",
             "steps": [
-                {"type": "call", "name": "fetch", "call": "orders.placeorder", "with": {"accountId": "orders-mcp.id"}},
+                {
+                    "type": "call",
+                    "name": "fetch",
+                    "call": "orders.placeorder",
+                    "with": {"accountId": "orders-mcp.id"},
+                },
                 {
                     "type": "lookup",
                     "name": "find",
@@ -310,13 +376,25 @@ def test_advanced_framework_features_are_accepted() -> None:
             "mappings": [{"targetName": "order.status", "value": "$.find.status"}],
             "outputParameters": [{"name": "order", "type": "object"}],
         },
-        {"name": "mock", "description": "Static answer.", "outputParameters": [{"name": "status", "type": "string", "value": "ok"}]},
+        {
+            "name": "mock",
+            "description": "Static answer.",
+            "outputParameters": [{"name": "status", "type": "string", "value": "ok"}],
+        },
     ]
     doc["capability"]["exposes"][0]["resources"].append(
-        {"path": "/proxy/{path}", "forward": {"targetNamespace": "orders", "trustedHeaders": ["Authorization"]}}
+        {
+            "path": "/proxy/{path}",
+            "forward": {"targetNamespace": "orders", "trustedHeaders": ["Authorization"]},
+        }
     )
     doc["capability"]["exposes"] += [
-        {"type": "control", "address": "localhost", "port": 9191, "management": {"health": True, "info": True}},
+        {
+            "type": "control",
+            "address": "localhost",
+            "port": 9191,
+            "management": {"health": True, "info": True},
+        },
         {
             "type": "skill",
             "namespace": "orders-skills",
@@ -327,13 +405,20 @@ def test_advanced_framework_features_are_accepted() -> None:
                     "description": "Order things.",
                     "location": "file:///opt/skills/ordering",
                     "tools": [
-                        {"name": "place", "from": {"sourceNamespace": "orders-mcp", "action": "place-order"}},
+                        {
+                            "name": "place",
+                            "from": {"sourceNamespace": "orders-mcp", "action": "place-order"},
+                        },
                         {"name": "guide", "instruction": "guide.md"},
                     ],
                 }
             ],
         },
-        {"type": "agent-skill", "namespace": "orders-agent", "skill": {"name": "ordering", "file": "SKILL.md"}},
+        {
+            "type": "agent-skill",
+            "namespace": "orders-agent",
+            "skill": {"name": "ordering", "file": "SKILL.md"},
+        },
     ]
 
     assert errors(doc) == []
@@ -355,7 +440,9 @@ def test_unknown_authentication_type_is_a_single_enum_error_on_type() -> None:
 
 
 def test_resources_given_as_a_mapping_is_a_type_error() -> None:
-    doc = with_change(lambda d: d["capability"]["exposes"][0].update(resources={"orders": {"path": "/orders"}}))
+    doc = with_change(
+        lambda d: d["capability"]["exposes"][0].update(resources={"orders": {"path": "/orders"}})
+    )
 
     assert errors(doc) == [("$.capability.exposes[0].resources", "type")]
 
@@ -447,13 +534,17 @@ def test_rest_operation_without_call_ref_steps_or_mock_value_reports_missing_cal
 def test_mcp_tool_with_only_a_mock_value_needs_no_call() -> None:
     def mock(d: Doc) -> None:
         mcp_tool(d).pop("call")
-        mcp_tool(d)["outputParameters"] = [{"type": "object", "properties": {"status": {"type": "string", "value": "ok"}}}]
+        mcp_tool(d)["outputParameters"] = [
+            {"type": "object", "properties": {"status": {"type": "string", "value": "ok"}}}
+        ]
 
     assert errors(with_change(mock)) == []
 
 
 def test_string_where_a_list_is_expected_is_a_type_error() -> None:
-    doc = with_change(lambda d: mcp_tool(d).update(outputParameters={"type": "object", "mapping": "$."}))
+    doc = with_change(
+        lambda d: mcp_tool(d).update(outputParameters={"type": "object", "mapping": "$."})
+    )
 
     assert errors(doc) == [("$.capability.exposes[1].tools[0].outputParameters", "type")]
 
@@ -465,7 +556,11 @@ def test_with_value_that_is_a_list_is_a_type_error_on_that_entry() -> None:
 
 
 def test_step_typo_is_reported_on_the_step() -> None:
-    doc = with_change(lambda d: mcp_tool(d).update(steps=[{"type": "call", "name": "fetch", "cal": "orders.placeorder"}]))
+    doc = with_change(
+        lambda d: mcp_tool(d).update(
+            steps=[{"type": "call", "name": "fetch", "cal": "orders.placeorder"}]
+        )
+    )
 
     assert errors(doc) == [
         ("$.capability.exposes[1].tools[0].steps[0]", "additionalProperties"),
@@ -482,7 +577,9 @@ def test_unknown_http_method_fails_on_method() -> None:
 def test_unknown_parameter_location_fails_on_in() -> None:
     doc = with_change(lambda d: consumed_operation(d)["inputParameters"][0].update({"in": "url"}))
 
-    assert errors(doc) == [("$.capability.consumes[0].resources[0].operations[0].inputParameters[0].in", "enum")]
+    assert errors(doc) == [
+        ("$.capability.consumes[0].resources[0].operations[0].inputParameters[0].in", "enum")
+    ]
 
 
 def test_consumed_operation_without_name_fails() -> None:
@@ -500,7 +597,12 @@ def test_auth_key_instead_of_authentication_is_rejected() -> None:
 def test_skill_tool_needs_from_or_instruction() -> None:
     doc = minimal()
     doc["capability"]["exposes"].append(
-        {"type": "skill", "namespace": "s", "port": 9292, "skills": [{"name": "k", "tools": [{"name": "t"}]}]}
+        {
+            "type": "skill",
+            "namespace": "s",
+            "port": 9292,
+            "skills": [{"name": "k", "tools": [{"name": "t"}]}],
+        }
     )
 
     assert errors(doc) == [("$.capability.exposes[2].skills[0].tools[0]", "required")]
