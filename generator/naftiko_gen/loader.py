@@ -18,6 +18,9 @@ from naftiko_gen.diagnostics import Diagnostic, Level, Location, SpecError, json
 
 PathKey = tuple[str | int, ...]
 
+# libyaml's parser is about 3x faster on large specs and keeps the same marks.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_NODES = 2_000_000
 MAX_DEPTH = 200
@@ -141,7 +144,7 @@ def parse_text(text: str, name: str) -> LoadedSpec:
     spec = LoadedSpec(file=name, text=text, data=None)
     if "\x00" in text:
         raise _refusal("binary", "file contains NUL bytes", Location(name))
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     walker = _Walker(spec, loader)
     try:
         node = loader.get_single_node()

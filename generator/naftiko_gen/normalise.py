@@ -90,6 +90,8 @@ class Normaliser:
         self.secret_fields: set[str] = set()
         self.namespaces: dict[str, _Namespace] = {}
         self.all_namespaces: set[str] = set()
+        # Namespaces whose consumes entry was refused: calls to them are not reported again.
+        self.refused_namespaces: set[str] = set()
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -282,6 +284,9 @@ class Normaliser:
                     "inline the consumes entry",
                     where,
                 )
+                for key in ("as", "import", "namespace"):
+                    if entry.get(key):
+                        self.refused_namespaces.add(str(entry[key]))
                 continue
             name = str(entry.get("namespace") or "")
             if not name:
@@ -302,6 +307,7 @@ class Normaliser:
                     "(variables in baseUri are not supported yet)",
                     (*where, "baseUri"),
                 )
+                self.refused_namespaces.add(name)
                 continue
             headers, query = self._auth(entry.get("authentication"), (*where, "authentication"))
             static_headers = self._adapter_params(entry.get("inputParameters"), where)
@@ -429,6 +435,8 @@ class Normaliser:
             return None
         namespace, op_name = call.split(".", 1)
         ns = self.namespaces.get(namespace)
+        if ns is None and namespace in self.refused_namespaces:
+            return None
         if ns is None:
             known = ", ".join(sorted(self.namespaces)) or "none"
             self.error(

@@ -111,3 +111,43 @@ def test_generated_code_passes_ruff_and_black(spec: Path) -> None:
 
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     assert black.returncode == 0, black.stderr
+
+
+@pytest.mark.parametrize("spec", SPEC_FILES, ids=lambda p: p.stem)
+def test_served_openapi_document_is_valid_openapi_3_1(spec: Path) -> None:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.readers import read_from_filename
+
+    package = default_output(spec, GENERATED)
+    document, _ = read_from_filename(str(package / package.name / "openapi.json"))
+
+    validate(document)
+
+    assert document["openapi"] == "3.1.0"
+    assert document["paths"]
+
+
+def test_secrets_set_during_a_build_never_reach_generated_files(tmp_path: Path) -> None:
+    secret = "s3cr3t-value-9d2f7c"
+    env = dict(os.environ, INTERACTIVE_BROKERS_API_KEY=secret, WEB_SESSIONS_BASE_URI=secret)
+    out = tmp_path / "out"
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "naftiko_gen",
+            "build",
+            *(str(s) for s in SPEC_FILES),
+            "-o",
+            str(out),
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+    )
+
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) > 6 * 10
+    assert not [p for p in files if secret in p.read_text("utf-8")]

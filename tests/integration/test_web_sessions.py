@@ -256,3 +256,21 @@ def test_python_dash_m_runs_the_same_cli(installed: Path) -> None:
 
     assert finished.returncode == 0
     assert finished.stdout.strip() == "web-sessions 0.1.0"
+
+
+def test_sigterm_stops_serving_and_exits_0(
+    installed: Path, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    env = package_env(
+        installed, INTERACTIVE_BROKERS_API_KEY=TOKEN, WEB_SESSIONS_BASE_URI=gateway.base_url
+    )
+    with serve(
+        installed / "bin" / "web-sessions", env, tmp_path, "--rest-port", "0", "--mcp-port", "0"
+    ) as running:
+        status, _, _ = http("POST", running.rest + AUTH_STATUS, b"")
+        running.process.terminate()
+        code = running.process.wait(timeout=30)
+
+    assert status == 200
+    assert code == 0
+    assert "Traceback" not in running.stderr()

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     if command is None:
         print("web-sessions is not installed in this environment: run `make run`", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the adapters too when we are terminated
     with FakeGateway(token=DEMO_TOKEN, port=args.gateway_port) as gateway:
         env = dict(
             os.environ,
@@ -75,6 +76,10 @@ Ctrl-C stops everything.""",
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=15)
             return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -260,3 +260,21 @@ def test_info_title_is_accepted_in_place_of_label() -> None:
     model, _ = normalise(parse_text(text, "demo.yaml"), "demo.yaml", "demo")
 
     assert model.title == "Titled"
+
+
+def test_calls_into_a_refused_consumes_entry_are_not_reported_twice() -> None:
+    text = """
+naftiko: 1.0.0-alpha1
+capability:
+  consumes:
+  - {import: shared-api, location: ./shared/api.yaml}
+  exposes:
+  - type: mcp
+    namespace: m
+    tools:
+    - {name: t, call: shared-api.list}
+"""
+    with pytest.raises(SpecError) as raised:
+        normalise(parse_text(text, "imp.yaml"), "imp.yaml", "imp")
+
+    assert [d.code for d in raised.value.diagnostics] == ["unsupported-import"]
