@@ -274,3 +274,34 @@ def test_sigterm_stops_serving_and_exits_0(
     assert status == 200
     assert code == 0
     assert "Traceback" not in running.stderr()
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    found: list[int] = []
+    for task in tasks.iterdir():
+        text = (task / "children").read_text().split()
+        found.extend(int(child) for child in text)
+    return found
+
+
+def test_workers_share_the_sockets_and_stop_together(
+    installed: Path, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    env = package_env(
+        installed, INTERACTIVE_BROKERS_API_KEY=TOKEN, WEB_SESSIONS_BASE_URI=gateway.base_url
+    )
+    command = installed / "bin" / "web-sessions"
+    with serve(
+        command, env, tmp_path, "--workers", "2", "--rest-port", "0", "--mcp-port", "0"
+    ) as s:
+        workers = _children(s.process.pid)
+        statuses = [http("POST", s.rest + AUTH_STATUS, b"")[0] for _ in range(20)]
+        s.process.terminate()
+        code = s.process.wait(timeout=30)
+
+    assert len(workers) == 2
+    assert statuses == [200] * 20
+    assert len(gateway.requests) == 20
+    assert code == 0
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]

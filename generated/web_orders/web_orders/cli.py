@@ -7,10 +7,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -48,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve over HTTP until SIGINT/SIGTERM")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument(
+        "--workers", type=_positive, default=1, help="processes sharing the sockets (default 1)"
+    )
+    serve.add_argument(
         "--rest-port", type=int, default=DEFAULT_REST_PORT, help="REST port (0: any free port)"
     )
     serve.add_argument(
@@ -56,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--only", choices=["rest", "mcp"], help="serve just one of the adapters")
     commands.add_parser("mcp-stdio", help="serve MCP over stdio, for desktop MCP clients")
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    if value > 1 and not hasattr(os, "fork"):
+        raise argparse.ArgumentTypeError("several workers need os.fork (not available here)")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,7 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{PROG}: error: cannot listen on {args.host}: {exc.strerror or exc}", file=sys.stderr
         )
         return 1
-    return _run(_serve(settings, listeners))
+    if args.workers == 1:
+        return _run(_serve(settings, listeners, lambda: _announce(listeners)))
+    return _serve_workers(settings, listeners, args.workers)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -113,11 +128,61 @@ def _url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def _serve(settings: Settings, listeners: list[tuple[str, socket.socket]]) -> int:
+def _announce(listeners: list[tuple[str, socket.socket]]) -> None:
+    """The one stdout line that says every listener is accepting (scripts and tests wait for it)."""
+    urls = [f"{kind}={_url(sock)}{'/mcp' if kind == 'mcp' else ''}" for kind, sock in listeners]
+    print(f"{PROG} ready: {' '.join(urls)}", flush=True)
+
+
+def _serve_workers(
+    settings: Settings, listeners: list[tuple[str, socket.socket]], workers: int
+) -> int:
+    """Fork ``workers`` processes that accept on the same sockets; any of them serves any request
+    (the MCP endpoint is stateless). The parent only forwards signals and collects exit codes."""
+    ready_read, ready_write = os.pipe()
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_read)
+            code = 1
+            try:
+                code = _run(_serve(settings, listeners, lambda: os.write(ready_write, b".")))
+            finally:
+                os._exit(code)
+        children.append(pid)
+    os.close(ready_write)
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, forward)
+    started = 0
+    while started < workers:
+        chunk = os.read(ready_read, workers)
+        if not chunk:
+            break
+        started += len(chunk)
+    os.close(ready_read)
+    if started == workers:
+        _announce(listeners)
+    else:
+        forward(signal.SIGTERM, None)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) for child in children]
+    return 0 if started == workers and not any(codes) else 1
+
+
+async def _serve(
+    settings: Settings,
+    listeners: list[tuple[str, socket.socket]],
+    on_ready: Callable[[], object],
+) -> int:
     async with Upstreams(settings) as upstreams:
         servers: list[_Server] = []
-        sockets: list[socket.socket] = []
-        for kind, sock in listeners:
+        for kind, _ in listeners:
             if kind == "rest":
                 app: ASGIApp = build_app(upstreams)
             else:
@@ -132,24 +197,19 @@ async def _serve(settings: Settings, listeners: list[tuple[str, socket.socket]])
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             )
             servers.append(_Server(config))
-            sockets.append(sock)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, _stop, servers)
         tasks = [
             asyncio.create_task(server.serve(sockets=[sock]))
-            for server, sock in zip(servers, sockets, strict=True)
+            for server, (_, sock) in zip(servers, listeners, strict=True)
         ]
         while not all(server.started for server in servers):
             if any(task.done() for task in tasks):
                 break
             await asyncio.sleep(0.01)
         else:
-            urls = [
-                f"{kind}={_url(sock)}{'/mcp' if kind == 'mcp' else ''}"
-                for (kind, _), sock in zip(listeners, sockets, strict=True)
-            ]
-            print(f"{PROG} ready: {' '.join(urls)}", flush=True)
+            on_ready()
         await asyncio.gather(*tasks)
         return 0 if all(server.started for server in servers) else 1
 
