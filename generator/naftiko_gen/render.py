@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 
+from naftiko_gen.catalog import catalog_document
 from naftiko_gen.model import Capability
 from naftiko_gen.pyliteral import comment_text, docstring_text, py
 
@@ -80,18 +81,21 @@ def render_package(model: Capability) -> dict[str, str]:
         "pyproject.toml": env.get_template("pyproject.toml.j2").render(context),
         "README.md": env.get_template("README.md.j2").render(context),
         f"{model.package}/py.typed": "",
+        f"{model.package}/catalog.json": _json(catalog_document(model)),
     }
     templates = dict(PACKAGE_TEMPLATES)
     if model.rest:
         templates["rest_app.py"] = "pkg/rest_app.py.j2"
-        files[f"{model.package}/openapi.json"] = (
-            json.dumps(model.openapi, indent=2, ensure_ascii=False) + "\n"
-        )
+        files[f"{model.package}/openapi.json"] = _json(model.openapi)
     if model.mcp:
         templates["mcp_server.py"] = "pkg/mcp_server.py.j2"
     for name, template in templates.items():
         files[f"{model.package}/{name}"] = env.get_template(template).render(context)
     return dict(sorted(files.items()))
+
+
+def _json(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _stdio_config(model: Capability) -> str:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from web_contracts.inputs import InputProblem, first_problem, validator
+from web_contracts.inputs import CATALOG, InputProblem, first_problem, validator
 from web_contracts.upstream import (
     UpstreamResponse,
     Upstreams,
@@ -22,13 +22,7 @@ from web_contracts.upstream import (
 )
 
 OPENAPI_JSON = files("web_contracts").joinpath("openapi.json").read_bytes()
-SEARCHCONTRACTS_INPUT = validator(
-    {
-        "type": "object",
-        "properties": {"body": {"type": "object", "description": "Request body (JSON)."}},
-        "required": ["body"],
-    }
-)
+VALIDATORS = {name: validator(schema) for name, schema in CATALOG["rest_inputs"].items()}
 
 
 class InvalidBody(Exception):
@@ -78,13 +72,8 @@ def build_app(upstreams: Upstreams) -> Starlette:
     async def searchcontracts(request: Request) -> Response:
         """``POST /v1/iserver/secdef/search``: Search contracts."""
         body = await _json_body(request)
-        arguments = _present(
-            {
-                "body": body,
-            }
-        )
-        problem = first_problem(SEARCHCONTRACTS_INPUT, arguments)
-        if problem is not None:
+        arguments = _present({"body": body})
+        if problem := first_problem(VALIDATORS["searchcontracts"], arguments):
             return _invalid(problem)
         return await _forward(upstreams.web_contracts.searchcontracts(body=arguments["body"]))
 

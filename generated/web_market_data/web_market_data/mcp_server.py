@@ -19,7 +19,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
 from web_market_data import __version__
-from web_market_data.inputs import first_problem, validator
+from web_market_data.inputs import CATALOG, first_problem, validator
 from web_market_data.upstream import (
     UpstreamError,
     UpstreamResponse,
@@ -34,42 +34,7 @@ LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 
 logger = logging.getLogger(__name__)
 
-TOOLS = [
-    types.Tool(
-        name="get-historical-market-data",
-        description="Get historical market data",
-        input_schema={
-            "type": "object",
-            "properties": {
-                "conid": {"type": "string", "description": "Contract identifier"},
-                "period": {"type": "string", "description": "Time period (e.g., 1d, 1w, 1m, 1y)"},
-                "bar": {"type": "string", "description": "Bar size (e.g., 1min, 5min, 1h, 1d)"},
-            },
-            "required": ["conid", "period", "bar"],
-        },
-        annotations=types.ToolAnnotations.model_validate(
-            {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True}
-        ),
-    ),
-    types.Tool(
-        name="get-market-data-snapshot",
-        description="Get market data snapshot",
-        input_schema={
-            "type": "object",
-            "properties": {
-                "conids": {"type": "string", "description": "Comma-separated list of contract IDs"},
-                "fields": {
-                    "type": "string",
-                    "description": "Comma-separated list of field IDs to return",
-                },
-            },
-            "required": ["conids"],
-        },
-        annotations=types.ToolAnnotations.model_validate(
-            {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True}
-        ),
-    ),
-]
+TOOLS = [types.Tool.model_validate(tool) for tool in CATALOG["tools"]]
 VALIDATORS = {tool.name: validator(tool.input_schema) for tool in TOOLS}
 
 ToolCall = Callable[[Upstreams, dict[str, Any]], Awaitable[UpstreamResponse]]
@@ -135,8 +100,7 @@ def build_server(upstreams: Upstreams) -> Server[Any]:
         if call is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
         arguments = dict(params.arguments or {})
-        problem = first_problem(VALIDATORS[params.name], arguments)
-        if problem is not None:
+        if problem := first_problem(VALIDATORS[params.name], arguments):
             return _error_result(f"invalid arguments: {problem.message}")
         try:
             response = await call(upstreams, arguments)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from web_market_data.inputs import InputProblem, first_problem, validator
+from web_market_data.inputs import CATALOG, InputProblem, first_problem, validator
 from web_market_data.upstream import (
     UpstreamResponse,
     Upstreams,
@@ -21,30 +21,7 @@ from web_market_data.upstream import (
 )
 
 OPENAPI_JSON = files("web_market_data").joinpath("openapi.json").read_bytes()
-GETMARKETDATAHISTORY_INPUT = validator(
-    {
-        "type": "object",
-        "properties": {
-            "conid": {"type": "string", "description": "Contract identifier"},
-            "period": {"type": "string", "description": "Time period (e.g., 1d, 1w, 1m, 1y)"},
-            "bar": {"type": "string", "description": "Bar size (e.g., 1min, 5min, 1h, 1d)"},
-        },
-        "required": ["conid", "period", "bar"],
-    }
-)
-GETMARKETDATASNAPSHOT_INPUT = validator(
-    {
-        "type": "object",
-        "properties": {
-            "conids": {"type": "string", "description": "Comma-separated list of contract IDs"},
-            "fields": {
-                "type": "string",
-                "description": "Comma-separated list of field IDs to return",
-            },
-        },
-        "required": ["conids"],
-    }
-)
+VALIDATORS = {name: validator(schema) for name, schema in CATALOG["rest_inputs"].items()}
 
 
 def _lookup(request: Request, name: str, body: Any = None) -> Any:
@@ -97,8 +74,7 @@ def build_app(upstreams: Upstreams) -> Starlette:
                 "bar": _lookup(request, "bar"),
             }
         )
-        problem = first_problem(GETMARKETDATAHISTORY_INPUT, arguments)
-        if problem is not None:
+        if problem := first_problem(VALIDATORS["getmarketdatahistory"], arguments):
             return _invalid(problem)
         return await _forward(
             upstreams.web_market_data.getmarketdatahistory(
@@ -109,13 +85,9 @@ def build_app(upstreams: Upstreams) -> Starlette:
     async def getmarketdatasnapshot(request: Request) -> Response:
         """``GET /v1/iserver/marketdata/snapshot``: Get market data snapshot."""
         arguments = _present(
-            {
-                "conids": _lookup(request, "conids"),
-                "fields": _lookup(request, "fields"),
-            }
+            {"conids": _lookup(request, "conids"), "fields": _lookup(request, "fields")}
         )
-        problem = first_problem(GETMARKETDATASNAPSHOT_INPUT, arguments)
-        if problem is not None:
+        if problem := first_problem(VALIDATORS["getmarketdatasnapshot"], arguments):
             return _invalid(problem)
         return await _forward(
             upstreams.web_market_data.getmarketdatasnapshot(

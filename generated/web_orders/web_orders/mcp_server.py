@@ -19,7 +19,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
 from web_orders import __version__
-from web_orders.inputs import first_problem, validator
+from web_orders.inputs import CATALOG, first_problem, validator
 from web_orders.upstream import (
     UpstreamError,
     UpstreamResponse,
@@ -34,31 +34,7 @@ LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 
 logger = logging.getLogger(__name__)
 
-TOOLS = [
-    types.Tool(
-        name="get-live-orders",
-        description="Get live orders",
-        input_schema={"type": "object"},
-        annotations=types.ToolAnnotations.model_validate(
-            {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True}
-        ),
-    ),
-    types.Tool(
-        name="place-order",
-        description="Place an order",
-        input_schema={
-            "type": "object",
-            "properties": {
-                "accountId": {"type": "string", "description": "The account identifier"},
-                "body": {"type": "object", "description": "Request body (JSON)."},
-            },
-            "required": ["accountId", "body"],
-        },
-        annotations=types.ToolAnnotations.model_validate(
-            {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False}
-        ),
-    ),
-]
+TOOLS = [types.Tool.model_validate(tool) for tool in CATALOG["tools"]]
 VALIDATORS = {tool.name: validator(tool.input_schema) for tool in TOOLS}
 
 ToolCall = Callable[[Upstreams, dict[str, Any]], Awaitable[UpstreamResponse]]
@@ -118,8 +94,7 @@ def build_server(upstreams: Upstreams) -> Server[Any]:
         if call is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
         arguments = dict(params.arguments or {})
-        problem = first_problem(VALIDATORS[params.name], arguments)
-        if problem is not None:
+        if problem := first_problem(VALIDATORS[params.name], arguments):
             return _error_result(f"invalid arguments: {problem.message}")
         try:
             response = await call(upstreams, arguments)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from web_orders.inputs import InputProblem, first_problem, validator
+from web_orders.inputs import CATALOG, InputProblem, first_problem, validator
 from web_orders.upstream import (
     UpstreamResponse,
     Upstreams,
@@ -22,16 +22,7 @@ from web_orders.upstream import (
 )
 
 OPENAPI_JSON = files("web_orders").joinpath("openapi.json").read_bytes()
-PLACEORDER_INPUT = validator(
-    {
-        "type": "object",
-        "properties": {
-            "accountId": {"type": "string", "description": "The account identifier"},
-            "body": {"type": "object", "description": "Request body (JSON)."},
-        },
-        "required": ["accountId", "body"],
-    }
-)
+VALIDATORS = {name: validator(schema) for name, schema in CATALOG["rest_inputs"].items()}
 
 
 class InvalidBody(Exception):
@@ -85,14 +76,8 @@ def build_app(upstreams: Upstreams) -> Starlette:
     async def placeorder(request: Request) -> Response:
         """``POST /v1/iserver/account/{accountid}/orders``: Place an order."""
         body = await _json_body(request)
-        arguments = _present(
-            {
-                "accountId": request.path_params["accountid"],
-                "body": body,
-            }
-        )
-        problem = first_problem(PLACEORDER_INPUT, arguments)
-        if problem is not None:
+        arguments = _present({"accountId": request.path_params["accountid"], "body": body})
+        if problem := first_problem(VALIDATORS["placeorder"], arguments):
             return _invalid(problem)
         return await _forward(
             upstreams.web_orders.placeorder(

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from web_portfolio.inputs import InputProblem, first_problem, validator
+from web_portfolio.inputs import CATALOG, InputProblem, first_problem, validator
 from web_portfolio.upstream import (
     UpstreamResponse,
     Upstreams,
@@ -21,23 +21,7 @@ from web_portfolio.upstream import (
 )
 
 OPENAPI_JSON = files("web_portfolio").joinpath("openapi.json").read_bytes()
-GETPOSITIONS_INPUT = validator(
-    {
-        "type": "object",
-        "properties": {
-            "accountId": {"type": "string", "description": "The account identifier"},
-            "pageId": {"type": "string", "description": "Page number for pagination (starts at 0)"},
-        },
-        "required": ["accountId", "pageId"],
-    }
-)
-GETACCOUNTSUMMARY_INPUT = validator(
-    {
-        "type": "object",
-        "properties": {"accountId": {"type": "string", "description": "The account identifier"}},
-        "required": ["accountId"],
-    }
-)
+VALIDATORS = {name: validator(schema) for name, schema in CATALOG["rest_inputs"].items()}
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> Response:
@@ -73,13 +57,9 @@ def build_app(upstreams: Upstreams) -> Starlette:
     async def getpositions(request: Request) -> Response:
         """``GET /v1/portfolio/{accountid}/positions/{pageid}``: Get portfolio positions."""
         arguments = _present(
-            {
-                "accountId": request.path_params["accountid"],
-                "pageId": request.path_params["pageid"],
-            }
+            {"accountId": request.path_params["accountid"], "pageId": request.path_params["pageid"]}
         )
-        problem = first_problem(GETPOSITIONS_INPUT, arguments)
-        if problem is not None:
+        if problem := first_problem(VALIDATORS["getpositions"], arguments):
             return _invalid(problem)
         return await _forward(
             upstreams.web_portfolio.getpositions(
@@ -89,13 +69,8 @@ def build_app(upstreams: Upstreams) -> Starlette:
 
     async def getaccountsummary(request: Request) -> Response:
         """``GET /v1/portfolio/{accountid}/summary``: Get account summary."""
-        arguments = _present(
-            {
-                "accountId": request.path_params["accountid"],
-            }
-        )
-        problem = first_problem(GETACCOUNTSUMMARY_INPUT, arguments)
-        if problem is not None:
+        arguments = _present({"accountId": request.path_params["accountid"]})
+        if problem := first_problem(VALIDATORS["getaccountsummary"], arguments):
             return _invalid(problem)
         return await _forward(
             upstreams.web_portfolio.getaccountsummary(account_id=arguments["accountId"])
