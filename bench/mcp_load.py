@@ -11,12 +11,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import statistics
+import subprocess
+import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import uvloop
+
+from bench.procs import BenchError, cpu_seconds
 
 HEADERS = {
     "Content-Type": "application/json",
@@ -98,6 +105,52 @@ async def drive(url: str, tool: str, concurrency: int, warmup: float, seconds: f
             "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
         }
         print("DONE " + json.dumps(result), flush=True)
+
+
+@dataclass(frozen=True)
+class McpResult:
+    """One fixed-duration run, plus the server's CPU time per call over exactly that window."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    calls: int
+    errors: int
+    cpu_ms_per_call: float
+
+
+def measure(url: str, tool: str, server_pid: int, concurrency: int, seconds: float) -> McpResult:
+    """Run this module as a client process and read the server tree's CPU at window edges."""
+    argv = [sys.executable, "-m", "bench.mcp_load", "--url", url, "--tool", tool]
+    argv += ["--concurrency", str(concurrency), "--seconds", str(seconds), "--warmup", "1"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, start_new_session=True) as client:
+        try:
+            assert client.stdout is not None
+            cpu_start = None
+            for line in client.stdout:
+                if line.startswith("MEASURING"):
+                    cpu_start = cpu_seconds(server_pid)
+                elif line.startswith("DONE "):
+                    cpu_end = cpu_seconds(server_pid)
+                    data = json.loads(line[len("DONE ") :])
+                    break
+            else:
+                raise BenchError(f"MCP load client exited ({client.wait()}) without a result")
+            client.wait(timeout=30)
+        finally:
+            if client.poll() is None:
+                os.killpg(client.pid, signal.SIGKILL)
+    if "fatal" in data or cpu_start is None:
+        raise BenchError(f"MCP check call failed: {data.get('fatal')}")
+    total = data["calls"] + data["errors"]
+    return McpResult(
+        rps=data["rps"],
+        p50_ms=data["p50_ms"],
+        p99_ms=data["p99_ms"],
+        calls=data["calls"],
+        errors=data["errors"],
+        cpu_ms_per_call=(cpu_end - cpu_start) * 1000 / max(1, total),
+    )
 
 
 def main() -> None:

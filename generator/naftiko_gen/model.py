@@ -94,6 +94,7 @@ class Upstream:
     attr: str
     env_prefix: str
     base_uri: str
+    base_uri_variables: tuple[tuple[str, str], ...]
     headers: tuple[tuple[str, str], ...]
     query: tuple[tuple[str, str], ...]
     operations: tuple[UpstreamOperation, ...]

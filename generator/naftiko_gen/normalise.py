@@ -69,6 +69,7 @@ class _ConsumedOp:
 class _Namespace:
     name: str
     base_uri: str
+    base_uri_variables: tuple[tuple[str, str], ...]
     description: str
     headers: tuple[tuple[str, str], ...]
     query: tuple[tuple[str, str], ...]
@@ -300,13 +301,17 @@ class Normaliser:
                 )
                 continue
             base_uri = str(entry.get("baseUri") or "").rstrip("/")
-            if not re.match(r"^https?://[^/{}$]+", base_uri) or "{" in base_uri or "$" in base_uri:
-                self.error(
-                    "unsupported-base-uri",
-                    f"baseUri {base_uri!r} must be an absolute http(s) URL without variables "
-                    "(variables in baseUri are not supported yet)",
-                    (*where, "baseUri"),
-                )
+            variables = self._base_uri_variables(name, base_uri, (*where, "baseUri"))
+            literal = base_uri
+            for token, _ in variables:
+                literal = literal.replace(token, "x")
+            if variables is None or not re.match(r"^(https?://[^/\s]+|x)", literal):
+                if variables is not None:
+                    self.error(
+                        "bad-base-uri",
+                        f"baseUri {base_uri!r} must be an absolute http(s) URL",
+                        (*where, "baseUri"),
+                    )
                 self.refused_namespaces.add(name)
                 continue
             headers, query = self._auth(entry.get("authentication"), (*where, "authentication"))
@@ -315,6 +320,7 @@ class Normaliser:
             self.namespaces[name] = _Namespace(
                 name=name,
                 base_uri=base_uri,
+                base_uri_variables=variables,
                 description=str(entry.get("description") or ""),
                 headers=headers + static_headers,
                 query=query,
@@ -322,6 +328,35 @@ class Normaliser:
                 where=where,
                 attr=naming.unique(naming.snake(name), self.secret_fields),
             )
+
+    def _base_uri_variables(
+        self, namespace: str, base_uri: str, where: PathKey
+    ) -> tuple[tuple[str, str], ...] | None:
+        """Placeholders in a baseUri become run-time configuration: ``{{VAR}}``/``${VAR}`` read a
+        bind (or the variable ``VAR``), ``{x}`` reads ``<NS>_X``. ``None`` after an error."""
+        variables: list[tuple[str, str]] = []
+        pattern = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\$\{(\w+)\}|\{([^{}/\s]+)\}")
+        for match in pattern.finditer(base_uri):
+            mustache, dollar, single = match.groups()
+            if single is not None:
+                env_var = f"{naming.env_prefix(namespace)}_{naming.snake(single).upper()}"
+            else:
+                name = (mustache or dollar).strip()
+                variable = name.split(".", 1)[1] if name.startswith("env.") else name
+                if variable in self.secrets:
+                    env_var = self.secrets[variable].env_var
+                elif re.fullmatch(r"\w+", variable):
+                    env_var = variable
+                else:
+                    self.error(
+                        "bad-base-uri",
+                        f"baseUri placeholder {match.group(0)!r} is not a variable name",
+                        where,
+                    )
+                    return None
+            if (match.group(0), env_var) not in variables:
+                variables.append((match.group(0), env_var))
+        return tuple(variables)
 
     def _adapter_params(self, params: Any, where: PathKey) -> tuple[tuple[str, str], ...]:
         """Adapter-level header parameters with a value are sent on every request (§7.9)."""
@@ -566,6 +601,7 @@ class Normaliser:
             attr=ns.attr,
             env_prefix=naming.env_prefix(ns.name),
             base_uri=ns.base_uri,
+            base_uri_variables=ns.base_uri_variables,
             headers=ns.headers,
             query=ns.query,
             operations=tuple(ns.built.values()),
