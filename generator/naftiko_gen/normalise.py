@@ -302,16 +302,18 @@ class Normaliser:
                 continue
             base_uri = str(entry.get("baseUri") or "").rstrip("/")
             variables = self._base_uri_variables(name, base_uri, (*where, "baseUri"))
+            if variables is None:
+                self.refused_namespaces.add(name)
+                continue
             literal = base_uri
             for token, _ in variables:
                 literal = literal.replace(token, "x")
-            if variables is None or not re.match(r"^(https?://[^/\s]+|x)", literal):
-                if variables is not None:
-                    self.error(
-                        "bad-base-uri",
-                        f"baseUri {base_uri!r} must be an absolute http(s) URL",
-                        (*where, "baseUri"),
-                    )
+            if not re.match(r"^(https?://[^/\s]+|x)", literal):
+                self.error(
+                    "bad-base-uri",
+                    f"baseUri {base_uri!r} must be an absolute http(s) URL",
+                    (*where, "baseUri"),
+                )
                 self.refused_namespaces.add(name)
                 continue
             headers, query = self._auth(entry.get("authentication"), (*where, "authentication"))

@@ -13,7 +13,6 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
 from naftiko_gen.build import generate
 from naftiko_gen.writer import write_tree
 
