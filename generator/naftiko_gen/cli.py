@@ -14,7 +14,7 @@ from naftiko_gen.formatting import TemplateBug
 from naftiko_gen.writer import OutputError, diff_tree, write_tree
 
 SPECS = click.argument(
-    "specs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)
+    "specs", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True)
 )
 OUTPUT = click.option(
     "-o",
@@ -24,6 +24,17 @@ OUTPUT = click.option(
     "Default: generated/<package>.",
 )
 STRICT = click.option("--strict", is_flag=True, help="Treat every warning as an error.")
+
+
+def _expand(specs: tuple[Path, ...]) -> tuple[Path, ...]:
+    """A folder stands for the ``*.yaml``/``*.yml`` specs directly inside it, in name order."""
+    expanded: list[Path] = []
+    for spec in specs:
+        if spec.is_dir():
+            expanded.extend(sorted(p for p in spec.iterdir() if p.suffix in (".yaml", ".yml")))
+        else:
+            expanded.append(spec)
+    return tuple(expanded)
 
 
 def _print(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
@@ -48,6 +59,7 @@ def main() -> None:
 @STRICT
 def validate_command(specs: tuple[Path, ...], strict: bool) -> None:
     """Check specs against the schema and the semantic rules; exit 1 on any error."""
+    specs = _expand(specs)
     failed = False
     for spec in specs:
         try:
@@ -68,6 +80,7 @@ def validate_command(specs: tuple[Path, ...], strict: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite output edited by hand or not ours.")
 def build_command(specs: tuple[Path, ...], output: Path | None, strict: bool, force: bool) -> None:
     """Generate a package for each spec (all specs are checked before anything is written)."""
+    specs = _expand(specs)
     results = []
     failed = False
     for spec in specs:
@@ -101,6 +114,7 @@ def build_command(specs: tuple[Path, ...], output: Path | None, strict: bool, fo
 @OUTPUT
 def check_command(specs: tuple[Path, ...], output: Path | None) -> None:
     """Exit 1 if committed output differs from a fresh build (the CI regeneration step)."""
+    specs = _expand(specs)
     stale = False
     for spec in specs:
         try:

@@ -160,3 +160,17 @@ def test_several_specs_build_into_one_folder_each(tmp_path: Path) -> None:
 
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["web_orders", "web_sessions"]
+
+
+def test_a_folder_stands_for_the_specs_inside_it() -> None:
+    code, output = run("check", str(SPECS))
+
+    assert code == 0
+    assert output.count("is up to date") == len(list(SPECS.glob("*.yaml")))
+
+
+def test_a_missing_spec_path_is_a_usage_error() -> None:
+    code, output = run("validate", "no/such/spec.yaml")
+
+    assert code == 2
+    assert "does not exist" in output
