@@ -123,7 +123,9 @@ def measure(url: str, tool: str, server_pid: int, concurrency: int, seconds: flo
     """Run this module as a client process and read the server tree's CPU at window edges."""
     argv = [sys.executable, "-m", "bench.mcp_load", "--url", url, "--tool", tool]
     argv += ["--concurrency", str(concurrency), "--seconds", str(seconds), "--warmup", "1"]
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, start_new_session=True) as client:
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, text=True, start_new_session=True
+    ) as client:
         try:
             assert client.stdout is not None
             cpu_start = None

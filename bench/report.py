@@ -228,9 +228,13 @@ def _rest_section(results: Results) -> list[str]:
                 f"{sum(r.errors for r in runs)} | {versus}{'×' if versus else ''} |"
             )
     picks = {c: fastest_c(results, c) for c in CONCURRENCIES}
-    out += ["", "(c) is the faster hand-tuned proxy per concurrency: " + ", ".join(
-        f"c={c}: {name}" for c, name in picks.items() if name
-    ) + ".", ""]
+    out += [
+        "",
+        "(c) is the faster hand-tuned proxy per concurrency: "
+        + ", ".join(f"c={c}: {name}" for c, name in picks.items() if name)
+        + ".",
+        "",
+    ]
     return out
 
 

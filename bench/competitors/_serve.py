@@ -15,7 +15,9 @@ UPSTREAM_PATH = "/iserver/auth/status"
 
 def options(description: str | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--upstream", required=True, help="base URI, e.g. http://127.0.0.1:P/v1/api")
+    parser.add_argument(
+        "--upstream", required=True, help="base URI, e.g. http://127.0.0.1:P/v1/api"
+    )
     return parser.parse_args()
 
 

@@ -8,12 +8,15 @@ reported once, located, while the model is built. Policy follows ``naftiko-seman
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from naftiko_gen import __version__, naming
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
-from naftiko_gen.loader import LoadedSpec, PathKey
+from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
     Binding,
     Call,
@@ -63,6 +66,7 @@ class _ConsumedOp:
     params: list[dict[str, Any]]
     description: str
     where: PathKey
+    source: LoadedSpec
 
 
 @dataclass
@@ -118,7 +122,7 @@ class Normaliser:
         info = self.data.get("info") if isinstance(self.data.get("info"), dict) else {}
         assert isinstance(info, dict)
         self.all_namespaces = _declared_namespaces(capability)
-        self._binds()
+        self._binds(self.data)
         self._consumes(capability)
         rest, mcp = self._exposes(capability)
         if not self.failed and rest is None and mcp is None:
@@ -180,11 +184,12 @@ class Normaliser:
 
     # -- binds and secrets ---------------------------------------------------------------------
 
-    def _binds(self) -> None:
+    def _binds(self, data: dict[str, Any]) -> None:
         """Root binds, then ``capability.binds`` (§7.17: both count, the later one wins)."""
-        groups: list[tuple[PathKey, Any]] = [(("binds",), self.data.get("binds"))]
-        capability = self.data.get("capability", {})
-        groups.append((("capability", "binds"), capability.get("binds")))
+        groups: list[tuple[PathKey, Any]] = [(("binds",), data.get("binds"))]
+        capability = data.get("capability")
+        if isinstance(capability, dict):
+            groups.append((("capability", "binds"), capability.get("binds")))
         for base, binds in groups:
             if not isinstance(binds, list):
                 continue
@@ -279,57 +284,123 @@ class Normaliser:
             if not isinstance(entry, dict):
                 continue
             if entry.get("location") or entry.get("import"):
-                self.error(
-                    "unsupported-import",
-                    "imported consumes ('import'/'location') are not supported yet; "
-                    "inline the consumes entry",
-                    where,
-                )
-                for key in ("as", "import", "namespace"):
-                    if entry.get(key):
-                        self.refused_namespaces.add(str(entry[key]))
+                imported = self._import(entry, where)
+                if imported is None:
+                    for key in ("as", "import", "namespace"):
+                        if entry.get(key):
+                            self.refused_namespaces.add(str(entry[key]))
+                    continue
+                source, entry, where = imported
+                with self._source(source):
+                    self._http_entry(entry, where)
                 continue
-            name = str(entry.get("namespace") or "")
-            if not name:
-                self.error("missing-namespace", "consumes entry has no 'namespace'", where)
-                continue
-            if name in self.namespaces:
-                self.error(
-                    "duplicate-namespace",
-                    f"consumes namespace {name!r} is declared twice",
-                    (*where, "namespace"),
-                )
-                continue
-            base_uri = str(entry.get("baseUri") or "").rstrip("/")
-            variables = self._base_uri_variables(name, base_uri, (*where, "baseUri"))
-            if variables is None:
-                self.refused_namespaces.add(name)
-                continue
-            literal = base_uri
-            for token, _ in variables:
-                literal = literal.replace(token, "x")
-            if not re.match(r"^(https?://[^/\s]+|x)", literal):
-                self.error(
-                    "bad-base-uri",
-                    f"baseUri {base_uri!r} must be an absolute http(s) URL",
-                    (*where, "baseUri"),
-                )
-                self.refused_namespaces.add(name)
-                continue
-            headers, query = self._auth(entry.get("authentication"), (*where, "authentication"))
-            static_headers = self._adapter_params(entry.get("inputParameters"), where)
-            ops = self._consumed_ops(name, entry.get("resources"), where)
-            self.namespaces[name] = _Namespace(
-                name=name,
-                base_uri=base_uri,
-                base_uri_variables=variables,
-                description=str(entry.get("description") or ""),
-                headers=headers + static_headers,
-                query=query,
-                ops=ops,
-                where=where,
-                attr=naming.unique(naming.snake(name), self.secret_fields),
+            self._http_entry(entry, where)
+
+    @contextmanager
+    def _source(self, spec: LoadedSpec) -> Iterator[None]:
+        """Report problems against ``spec`` (an imported file) while the block runs."""
+        previous, self.spec = self.spec, spec
+        try:
+            yield
+        finally:
+            self.spec = previous
+
+    def _import(
+        self, entry: dict[str, Any], where: PathKey
+    ) -> tuple[LoadedSpec, dict[str, Any], PathKey] | None:
+        """``{import: ns, location: file, as?: alias}``: a copy of the ``type: http`` entry named
+        ``ns`` in that file's root ``consumes`` (or its ``capability.consumes``), with its binds."""
+        name = str(entry.get("import") or "")
+        location = str(entry.get("location") or "")
+        if not name or not location:
+            self.error(
+                "bad-import",
+                "an imported consumes entry needs 'import' (the namespace) and 'location' (a file)",
+                where,
             )
+            return None
+        path = _import_path(location, Path(self.spec.file).parent)
+        try:
+            target = load_spec(path, display_name=str(path))
+        except SpecError as exc:
+            self.error(
+                "import-unreadable",
+                f"cannot import {name!r} from {location!r}: {exc.diagnostics[0].format()}",
+                (*where, "location"),
+            )
+            return None
+        data = target.data if isinstance(target.data, dict) else {}
+        capability = data.get("capability")
+        places: list[tuple[PathKey, Any]] = [(("consumes",), data.get("consumes"))]
+        if isinstance(capability, dict):
+            places.append((("capability", "consumes"), capability.get("consumes")))
+        for base, entries in places:
+            for j, candidate in enumerate(entries if isinstance(entries, list) else []):
+                if not isinstance(candidate, dict) or candidate.get("namespace") != name:
+                    continue
+                if candidate.get("location") or candidate.get("import"):
+                    self.error(
+                        "nested-import",
+                        f"{location!r} imports {name!r} in turn; import the file that defines it",
+                        (*where, "location"),
+                    )
+                    return None
+                with self._source(target):
+                    self._binds(data)
+                copy = dict(candidate)
+                if entry.get("as"):
+                    copy["namespace"] = str(entry["as"])
+                return target, copy, (*base, j)
+        self.error(
+            "import-not-found",
+            f"{location!r} declares no consumes namespace {name!r}",
+            (*where, "import"),
+        )
+        return None
+
+    def _http_entry(self, entry: dict[str, Any], where: PathKey) -> None:
+        """One ``type: http`` consumes entry (inline, or copied from an imported file)."""
+        name = str(entry.get("namespace") or "")
+        if not name:
+            self.error("missing-namespace", "consumes entry has no 'namespace'", where)
+            return
+        if name in self.namespaces:
+            self.error(
+                "duplicate-namespace",
+                f"consumes namespace {name!r} is declared twice",
+                (*where, "namespace"),
+            )
+            return
+        base_uri = str(entry.get("baseUri") or "").rstrip("/")
+        variables = self._base_uri_variables(name, base_uri, (*where, "baseUri"))
+        if variables is None:
+            self.refused_namespaces.add(name)
+            return
+        literal = base_uri
+        for token, _ in variables:
+            literal = literal.replace(token, "x")
+        if not re.match(r"^(https?://[^/\s]+|x)", literal):
+            self.error(
+                "bad-base-uri",
+                f"baseUri {base_uri!r} must be an absolute http(s) URL",
+                (*where, "baseUri"),
+            )
+            self.refused_namespaces.add(name)
+            return
+        headers, query = self._auth(entry.get("authentication"), (*where, "authentication"))
+        static_headers = self._adapter_params(entry.get("inputParameters"), where)
+        ops = self._consumed_ops(name, entry.get("resources"), where)
+        self.namespaces[name] = _Namespace(
+            name=name,
+            base_uri=base_uri,
+            base_uri_variables=variables,
+            description=str(entry.get("description") or ""),
+            headers=headers + static_headers,
+            query=query,
+            ops=ops,
+            where=where,
+            attr=naming.unique(naming.snake(name), self.secret_fields),
+        )
 
     def _base_uri_variables(
         self, namespace: str, base_uri: str, where: PathKey
@@ -463,6 +534,7 @@ class Normaliser:
                     params,
                     str(op.get("description") or ""),
                     opwhere,
+                    self.spec,
                 )
         return ops
 
@@ -496,6 +568,10 @@ class Normaliser:
         """Build (once) the client method for a consumed operation that something calls."""
         if op.name in ns.built:
             return ns.built[op.name]
+        with self._source(op.source):
+            return self._build_new_operation(ns, op)
+
+    def _build_new_operation(self, ns: _Namespace, op: _ConsumedOp) -> UpstreamOperation:
         args: set[str] = {"self"}
         params: list[UpstreamParam] = []
         for j, raw in enumerate(op.params):
@@ -939,6 +1015,18 @@ class Normaliser:
         for name, declared_input in declared.items():
             inputs.setdefault(name, declared_input)
         return tuple(inputs.values()), tuple(bindings)
+
+
+def _import_path(location: str, spec_dir: Path) -> Path:
+    """Relative paths (and ``file://./x``, ``file:///./x``) are relative to the importing spec;
+    ``file:///abs`` is absolute (§7.18: the engine understood only plain paths)."""
+    text = location
+    if text.startswith("file://"):
+        text = text[len("file://") :]
+        if text.startswith(("/./", "/../")):
+            text = text[1:]
+    path = Path(text)
+    return path if path.is_absolute() else spec_dir / path
 
 
 def _declared_namespaces(capability: dict[str, Any]) -> set[str]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from naftiko_gen.diagnostics import Level, SpecError
-from naftiko_gen.loader import parse_text
+from naftiko_gen.loader import load_spec, parse_text
 from naftiko_gen.model import Capability
 from naftiko_gen.normalise import normalise
 
@@ -277,4 +278,82 @@ capability:
     with pytest.raises(SpecError) as raised:
         normalise(parse_text(text, "imp.yaml"), "imp.yaml", "imp")
 
-    assert [d.code for d in raised.value.diagnostics] == ["unsupported-import"]
+    assert [d.code for d in raised.value.diagnostics] == ["import-unreadable"]
+
+
+SHARED = """
+naftiko: 1.0.0-alpha1
+binds:
+- namespace: env
+  keys: {SHARED_KEY: SHARED_KEY_VAR}
+capability:
+  consumes:
+  - type: http
+    namespace: shared-api
+    baseUri: https://shared.example.test
+    authentication: {type: apikey, key: X-Key, value: '{{env.SHARED_KEY}}', placement: header}
+    resources:
+    - name: things
+      path: /things/{id}
+      operations:
+      - {name: get-thing, method: GET}
+  exposes: []
+"""
+
+IMPORTING = """
+naftiko: 1.0.0-alpha1
+capability:
+  consumes:
+  - {import: shared-api, location: LOCATION, as: things}
+  exposes:
+  - type: mcp
+    namespace: m
+    tools:
+    - {name: get-thing, description: One thing, call: things.get-thing, with: {id: tools.id}}
+"""
+
+
+@pytest.mark.parametrize("location", ["./shared/api.yaml", "file://./shared/api.yaml", "ABS"])
+def test_imported_consumes_bring_their_operations_and_binds(tmp_path: Path, location: str) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "api.yaml").write_text(SHARED)
+    if location == "ABS":
+        location = f"file://{tmp_path / 'shared' / 'api.yaml'}"
+    spec = tmp_path / "main.yaml"
+    spec.write_text(IMPORTING.replace("LOCATION", location))
+
+    model, _ = normalise(load_spec(spec, str(spec)), "main.yaml", "main")
+
+    (upstream,) = model.upstreams
+    assert (upstream.namespace, upstream.base_uri) == ("things", "https://shared.example.test")
+    assert upstream.headers == (("'X-Key'", "settings.shared_key"),)
+    assert [s.env_var for s in model.secrets] == ["SHARED_KEY_VAR"]
+
+
+def test_errors_inside_an_imported_file_are_located_in_that_file(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    broken = SHARED.replace("type: apikey", "type: kerberos")
+    (tmp_path / "shared" / "api.yaml").write_text(broken)
+    spec = tmp_path / "main.yaml"
+    spec.write_text(IMPORTING.replace("LOCATION", "shared/api.yaml"))
+
+    with pytest.raises(SpecError) as raised:
+        normalise(load_spec(spec, str(spec)), "main.yaml", "main")
+
+    (diagnostic,) = [d for d in raised.value.diagnostics if d.level is Level.ERROR]
+    assert diagnostic.code == "unsupported-auth"
+    assert diagnostic.location.file == str(tmp_path / "shared" / "api.yaml")
+    assert diagnostic.location.line == 11
+
+
+def test_import_of_an_undeclared_namespace_names_file_and_namespace(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(SHARED)
+    spec = tmp_path / "main.yaml"
+    spec.write_text(IMPORTING.replace("shared-api", "other-api").replace("LOCATION", "api.yaml"))
+
+    with pytest.raises(SpecError) as raised:
+        normalise(load_spec(spec, str(spec)), "main.yaml", "main")
+
+    (diagnostic,) = raised.value.diagnostics
+    assert diagnostic.code == "import-not-found"
+    assert "'api.yaml' declares no consumes namespace 'other-api'" in diagnostic.message
