@@ -240,6 +240,15 @@ class Capability:
     generator_version: str
     openapi: dict[str, Any]
 
+    @property
+    def summary(self) -> str:
+        """One sentence for humans: the description, prefixed by the title unless it already is."""
+        if not self.description:
+            return self.title
+        if self.description.startswith(self.title):
+            return self.description
+        return f"{self.title}: {self.description}"
+
 
 def input_schema(inputs: tuple[Input, ...]) -> dict[str, Any]:
     """The JSON Schema (2020-12) both the MCP tool listing and argument validation use."""
