@@ -15,6 +15,25 @@ from naftiko_gen.cli import main
 from tests.support.paths import GENERATED, ROOT, SPEC_FILES
 
 
+def build_all_specs(out: Path, env: dict[str, str]) -> None:
+    """``naftiko-gen build specs/*.yaml -o OUT`` in a fresh process with ``env``."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "naftiko_gen",
+            "build",
+            *(str(s) for s in SPEC_FILES),
+            "-o",
+            str(out),
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+    )
+
+
 def test_every_spec_has_a_committed_package() -> None:
     assert len(SPEC_FILES) >= 6
     for spec in SPEC_FILES:
@@ -53,21 +72,7 @@ def test_builds_are_identical_across_processes_and_hash_seeds(tmp_path: Path) ->
     for seed in ("1", "4242"):
         out = tmp_path / f"seed-{seed}"
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "naftiko_gen",
-                "build",
-                *(str(s) for s in SPEC_FILES),
-                "-o",
-                str(out),
-            ],
-            check=True,
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-        )
+        build_all_specs(out, env)
         outputs.append(
             {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
         )
@@ -132,21 +137,7 @@ def test_secrets_set_during_a_build_never_reach_generated_files(tmp_path: Path) 
     env = dict(os.environ, INTERACTIVE_BROKERS_API_KEY=secret, WEB_SESSIONS_BASE_URI=secret)
     out = tmp_path / "out"
 
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "naftiko_gen",
-            "build",
-            *(str(s) for s in SPEC_FILES),
-            "-o",
-            str(out),
-        ],
-        check=True,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-    )
+    build_all_specs(out, env)
 
     files = [p for p in out.rglob("*") if p.is_file()]
     assert len(files) > 6 * 10

@@ -209,16 +209,14 @@ async def test_mcp_over_stdio_calls_the_gateway(installed: Path, gateway: FakeGa
     assert gateway.last_request.headers["authorization"] == f"Bearer {TOKEN}"
 
 
-def test_missing_token_exits_2_naming_the_variable(installed: Path) -> None:
-    env = package_env(installed)
+def run_serve(installed: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``web-sessions serve`` expected to stop at start-up (it would otherwise serve forever)."""
+    command = [str(installed / "bin" / "web-sessions"), "serve"]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
-    finished = subprocess.run(
-        [str(installed / "bin" / "web-sessions"), "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+def test_missing_token_exits_2_naming_the_variable(installed: Path) -> None:
+    finished = run_serve(installed, package_env(installed))
 
     assert finished.returncode == 2
     assert finished.stderr.strip().splitlines() == [
@@ -230,13 +228,7 @@ def test_missing_token_exits_2_naming_the_variable(installed: Path) -> None:
 def test_malformed_timeout_exits_2_naming_the_variable(installed: Path) -> None:
     env = package_env(installed, INTERACTIVE_BROKERS_API_KEY=TOKEN, WEB_SESSIONS_TIMEOUT="soon")
 
-    finished = subprocess.run(
-        [str(installed / "bin" / "web-sessions"), "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    finished = run_serve(installed, env)
 
     assert finished.returncode == 2
     assert "WEB_SESSIONS_TIMEOUT" in finished.stderr
