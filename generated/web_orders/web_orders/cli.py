@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -197,6 +198,11 @@ async def _serve(
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             )
             servers.append(_Server(config))
+        # Everything built so far (mcp, pydantic, the apps) lives as long as the process: moving
+        # it out of the collector's reach keeps full collections, which stop the event loop,
+        # from walking ~100k objects (measured: 63 ms per collection, the REST p99).
+        gc.collect()
+        gc.freeze()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, _stop, servers)

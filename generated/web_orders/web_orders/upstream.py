@@ -103,13 +103,16 @@ class _Transport:
     ) -> UpstreamResponse:
         if self._session is None:
             raise RuntimeError(f"upstream {self._namespace!r} is not open")
-        pairs = [*self._query, *((k, _text(v)) for k, v in query or () if v is not None)]
         url = self._settings.base_uri + path
-        if pairs:
-            url += "?" + urlencode(pairs, quote_via=quote)
-        extra = {k: _text(v) for k, v in (headers or {}).items() if v is not None}
-        if any("\r" in v or "\n" in v for v in extra.values()):
-            raise ValueError("header values must not contain line breaks")
+        if query or self._query:
+            pairs = [*self._query, *((k, _text(v)) for k, v in query or () if v is not None)]
+            if pairs:
+                url += "?" + urlencode(pairs, quote_via=quote)
+        extra: dict[str, str] = {}
+        if headers:
+            extra = {k: _text(v) for k, v in headers.items() if v is not None}
+            if any("\r" in v or "\n" in v for v in extra.values()):
+                raise ValueError("header values must not contain line breaks")
         data: bytes | None = None
         if json_body is not _NO_BODY:
             data = b"" if json_body is None else json.dumps(json_body).encode()
