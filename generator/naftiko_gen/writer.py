@@ -130,15 +130,22 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
+TOOL_LEFTOVERS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "build"})
+
+
+def is_output_file(path: Path, root: Path) -> bool:
+    """Files a build owns below ``root``; caches that linters, tests and pip leave are not."""
+    return path.is_file() and not any(
+        part in TOOL_LEFTOVERS or part.endswith(".egg-info")
+        for part in path.relative_to(root).parts
+    )
+
+
 def diff_tree(out: Path, files: dict[str, str]) -> TreeDiff:
     """What differs between ``out`` on disk and ``files``."""
     on_disk: set[str] = set()
     if out.is_dir():
-        on_disk = {
-            p.relative_to(out).as_posix()
-            for p in out.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in str(p)
-        }
+        on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if is_output_file(p, out)}
     changed = []
     for path, text in sorted(files.items()):
         if path not in on_disk:

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from naftiko_gen.build import default_output, generate
 from naftiko_gen.cli import main
+from naftiko_gen.writer import is_output_file
 
 from tests.support.paths import GENERATED, ROOT, SPEC_FILES
 
@@ -54,7 +55,7 @@ def test_build_reproduces_the_committed_tree_byte_for_byte(spec: Path) -> None:
     on_disk = {
         p.relative_to(committed).as_posix(): p.read_text("utf-8")
         for p in committed.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
+        if is_output_file(p, committed)
     }
     assert sorted(on_disk) == sorted(generated.files)
     for path, text in generated.files.items():

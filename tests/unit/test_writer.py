@@ -52,3 +52,13 @@ def test_diff_names_changed_missing_and_extra(tmp_path: Path) -> None:
 
     assert (diff.changed, diff.missing, diff.extra) == (("changed",), ("missing",), ("extra",))
     assert not diff.clean
+
+
+def test_caches_left_by_tools_do_not_make_the_tree_stale(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree(out, {"pkg/a.py": "x = 1\n"})
+    for cache in (".mypy_cache/3.11/cache.db", "pkg/__pycache__/a.pyc", "pkg.egg-info/PKG-INFO"):
+        (out / cache).parent.mkdir(parents=True, exist_ok=True)
+        (out / cache).write_bytes(b"\xca\xfe")
+
+    assert diff_tree(out, {"pkg/a.py": "x = 1\n"}).clean
