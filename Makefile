@@ -53,5 +53,11 @@ corpus: venv  ## validate every spec of $(SHARED)/corpus (optional; needs ../sha
 	@test -d $(SHARED)/corpus || { echo "no $(SHARED)/corpus here: nothing to do"; exit 0; }
 	$(BIN)/python -m tests.support.corpus_report $(SHARED)/corpus
 
+.PHONY: bench
+bench: venv  ## benchmark vs FastAPI/FastMCP/hand-tuned proxies, < 10 min, loopback (BENCH_ARGS=--quick)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall ./generated/web_sessions
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -166,7 +167,9 @@ def build(specs: list[Path], out: Path, budget: float | None = None) -> BuildRun
     )
 
 
-def _wait(pid: int, started: float, budget: float | None) -> tuple[int | None, os.struct_rusage]:
+def _wait(
+    pid: int, started: float, budget: float | None
+) -> tuple[int | None, resource.struct_rusage]:
     """wait4 the child; past ``budget`` seconds kill it and return code None."""
     try:
         while True:
@@ -176,7 +179,7 @@ def _wait(pid: int, started: float, budget: float | None) -> tuple[int | None, o
             if budget is not None and time.perf_counter() - started > budget:
                 os.killpg(pid, signal.SIGKILL)
                 return None, os.wait4(pid, 0)[2]
-            time.sleep(0.05)
+            time.sleep(0.005)  # polling: the timing resolution of a seed build
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)

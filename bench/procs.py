@@ -206,6 +206,58 @@ def tree(pid: int) -> list[int]:
     return found
 
 
+def _all_cpu_ticks() -> dict[int, int]:
+    """utime + stime (ticks) of every process on the machine, by pid."""
+    found: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                found[int(entry)] = int(fields[11]) + int(fields[12])
+    return found
+
+
+def cpu_by_pid(pid: int) -> dict[int, float]:
+    """CPU seconds of each live process of the tree rooted at ``pid`` (per-worker split)."""
+    ticks = _all_cpu_ticks()
+    return {member: ticks[member] / CLOCK_TICKS for member in tree(pid) if member in ticks}
+
+
+class ForeignLoad:
+    """Samples, once a second, the CPU used by processes that are not ours (other work on a
+    shared machine), so the report can say how quiet the machine was during each section."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self._interval = interval
+        self._stop = threading.Event()
+        self.timeline: list[tuple[float, float]] = []  # (monotonic time, foreign cores)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        previous, last = _all_cpu_ticks(), time.monotonic()
+        while not self._stop.wait(self._interval):
+            current, now = _all_cpu_ticks(), time.monotonic()
+            ours = set(tree(os.getpid()))
+            foreign = sum(
+                ticks - previous.get(pid, 0) for pid, ticks in current.items() if pid not in ours
+            )
+            self.timeline.append((now, foreign / CLOCK_TICKS / (now - last)))
+            previous, last = current, now
+
+    def mean(self, start: float, end: float) -> float | None:
+        """Average foreign cores between two monotonic times (None: no sample there)."""
+        values = [cores for at, cores in self.timeline if start < at <= end + self._interval]
+        return sum(values) / len(values) if values else None
+
+    def __enter__(self) -> ForeignLoad:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of ``pid`` and its live descendants (threads included), in seconds."""
     total = 0

@@ -15,7 +15,8 @@ from typing import Any
 from bench.footprint import StartupRun
 from bench.generation import BuildRun
 from bench.mcp_load import McpResult
-from bench.profile import Profile
+from bench.procs import ForeignLoad
+from bench.profile import GcPause, Profile
 from bench.wrk import LoadResult
 
 REST_LABELS = {
@@ -41,6 +42,14 @@ class Corpus:
     run: BuildRun
 
 
+@dataclass(frozen=True)
+class ScaleRun:
+    """CPU the server used during one scale-out run: total cores and each busy process."""
+
+    cores: float
+    per_process: list[float]
+
+
 @dataclass
 class Results:
     quick: bool
@@ -53,6 +62,10 @@ class Results:
     mcp: dict[str, list[McpResult]] = field(default_factory=dict)
     scale: dict[int, list[LoadResult]] = field(default_factory=dict)
     scale_note: str = ""
+    scale_cores: dict[int, list[ScaleRun]] = field(default_factory=dict)
+    gc_pauses: list[GcPause] = field(default_factory=list)
+    sections: list[tuple[str, float, float]] = field(default_factory=list)
+    foreign: ForeignLoad | None = None
     startup: list[StartupRun] = field(default_factory=list)
     rss_load_mb: dict[str, float] = field(default_factory=dict)
     generation: dict[str, list[BuildRun]] = field(default_factory=dict)
@@ -142,7 +155,7 @@ def targets(results: Results) -> list[Target]:
     )
     found.append(_at_most("generation: 1,000-op time ≤ 12× 100-op time (linear)", ratio, 12.0))
     starts = [s.first_answer_s for s in results.startup]
-    found.append(_at_most_values("start-up ≤ 2.5 s to first answered request", starts, 2.5, "s"))
+    found.append(_at_most_values("start-up ≤ 2.5 s to first answered request", starts, 2.5, " s"))
     idle = [s.rss_idle_mb for s in results.startup]
     found.append(_at_most_values("RSS idle ≤ 100 MB (REST + MCP process)", idle, 100, " MB"))
     return found
@@ -184,6 +197,7 @@ def render(results: Results) -> str:
         f"{results.elapsed_s:.0f} s. Loopback only. Figures are *median (min–max)* over rounds; "
         "ratios are computed within each round, then summarised the same way.",
         "",
+        *([warning, ""] if (warning := foreign_warning(results)) else []),
         "## Machine and versions",
         "",
         "| | |",
@@ -204,6 +218,7 @@ def render(results: Results) -> str:
     out += _footprint_section(results)
     out += _generation_section(results)
     out += _profile_section(results)
+    out += _sections_table(results)
     out += _method_section(results)
     return "\n".join(out) + "\n"
 
@@ -272,14 +287,29 @@ def _scale_section(results: Results) -> list[str]:
     out = ["## Scale-out: `web-sessions serve --only rest --workers N` (wrk c=64)", ""]
     if not (results.scale.get(1) and results.scale.get(2)):
         return [*out, f"Not available: {results.scale_note or 'not measured'}.", ""]
-    out += ["| workers | requests/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|"]
+    out += [
+        "| workers | requests/s | p50 ms | p99 ms | errors | server CPU, cores | per worker, "
+        "each round |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for workers, runs in sorted(results.scale.items()):
+        cores = results.scale_cores.get(workers, [])
+        split = "; ".join(" + ".join(f"{c:.2f}" for c in r.per_process) for r in cores)
         out.append(
             f"| {workers} | {spread([r.rps for r in runs])} | {spread([r.p50_ms for r in runs], 2)}"
-            f" | {spread([r.p99_ms for r in runs], 2)} | {sum(r.errors for r in runs)} |"
+            f" | {spread([r.p99_ms for r in runs], 2)} | {sum(r.errors for r in runs)} | "
+            f"{spread([r.cores for r in cores], 2)} | {split} |"
         )
     ratio = ratios(results.scale[2], results.scale[1], _rps)
-    out += ["", f"2 workers ÷ 1 worker: {spread(ratio, 2, '×')}. {results.scale_note}", ""]
+    out += [
+        "",
+        f"2 workers ÷ 1 worker: {spread(ratio, 2, '×')}. {results.scale_note} "
+        "Server CPU is the utime+stime of the server's process tree over the run: when two "
+        "workers together get little more than one core, the machine, not the design, is the "
+        "limit; a lopsided split means the kernel handed most keep-alive connections to one "
+        "worker (they share one listening socket).",
+        "",
+    ]
     return out
 
 
@@ -354,11 +384,22 @@ def _generation_section(results: Results) -> list[str]:
 def _profile_section(results: Results) -> list[str]:
     profile = results.profile
     out = ["## Where the generated REST server spends its time (py-spy, wrk c=64)", ""]
+    out += _gc_table(results)
     if profile is None or not profile.samples:
         return [*out, (profile.note if profile else "") or "Not profiled.", ""]
+    if profile.native:
+        how = (
+            f"{profile.samples:,} samples with native frames (py-spy --native); "
+            f"{profile.gc_samples / profile.samples:.0%} of them inside CPython's cyclic garbage "
+            "collector. Other samples are charged to their innermost Python frame."
+        )
+    else:
+        how = (
+            f"{profile.samples:,} samples of Python stacks (C code, the garbage collector "
+            "included, is charged to the Python line that called it or allocated)."
+        )
     out += [
-        f"{profile.samples:,} samples of Python stacks (C code is charged to the Python frame that "
-        "called it, so `transport.write` time shows up in uvicorn's `send`). Share of samples:",
+        how + " Share of samples:",
         "",
         "| library of the innermost frame | share |",
         "|---|---|",
@@ -376,6 +417,62 @@ def _profile_section(results: Results) -> list[str]:
             f"{right[1] / profile.samples:.0%} |"
         )
     return [*out, ""]
+
+
+def _gc_table(results: Results) -> list[str]:
+    if not results.gc_pauses:
+        return []
+    return [
+        "A full garbage collection stops the event loop for as long as it takes to walk every "
+        "tracked object, so a big import set shows up in p99 rather than p50, unless the server "
+        "moves its start-up objects out of the collector's reach with `gc.freeze()`. Measured in "
+        "a fresh interpreter after importing what each server imports (median of 5 "
+        "`gc.collect()`, before any freeze):",
+        "",
+        "| server imports | objects tracked | one full collection | `gc.freeze()` at start-up |",
+        "|---|---|---|---|",
+        *(
+            f"| `{p.module}` | {p.objects:,} | {p.full_collection_ms:.1f} ms | "
+            f"{'yes' if p.freezes else 'no'} |"
+            for p in results.gc_pauses
+        ),
+        "",
+    ]
+
+
+def _sections_table(results: Results) -> list[str]:
+    """Wall time per section and how busy the rest of the machine was meanwhile."""
+    if not results.sections:
+        return []
+    out = [
+        "## Sections and machine noise",
+        "",
+        "Other processes' CPU = CPU used by processes outside the bench (other work on this "
+        "shared machine), sampled every second; on 2 cores, 1.0 means half the machine was "
+        "taken.",
+        "",
+        "| section | wall time | other processes' CPU, cores (mean) |",
+        "|---|---|---|",
+    ]
+    for name, start, end in results.sections:
+        load = results.foreign.mean(start, end) if results.foreign else None
+        out.append(f"| {name} | {end - start:.0f} s | {'–' if load is None else f'{load:.2f}'} |")
+    return [*out, ""]
+
+
+def foreign_warning(results: Results) -> str | None:
+    """A sentence for the top of the report when the machine was busy with other work."""
+    if results.foreign is None or not results.foreign.timeline:
+        return None
+    values = [cores for _, cores in results.foreign.timeline]
+    mean = sum(values) / len(values)
+    if mean < 0.25:
+        return None
+    return (
+        f"**Warning: other processes used {mean:.2f} cores on average during this run** (see "
+        "Sections and machine noise): absolute numbers are depressed and noisier than on a "
+        "quiet machine; read the in-round ratios and CPU per call first."
+    )
 
 
 def _method_section(results: Results) -> list[str]:

@@ -41,11 +41,17 @@ def generated_argv(workers: int = 1, only: str | None = None) -> list[str]:
 
 
 def start_generated(
-    procs: Procs, upstream: Upstream, *, workers: int = 1, only: str | None = None
+    procs: Procs,
+    upstream: Upstream,
+    *,
+    workers: int = 1,
+    only: str | None = None,
 ) -> Served:
     """``web-sessions serve`` (REST and MCP unless ``only``), ready when its line is printed."""
     proc = procs.start(
-        f"web-sessions-w{workers}", generated_argv(workers, only), env=generated_env(upstream)
+        f"web-sessions-w{workers}",
+        generated_argv(workers, only),
+        env=generated_env(upstream),
     )
     line = proc.wait_line(r"^web-sessions ready: (.*)$", timeout=60).group(1)
     urls = dict(part.split("=", 1) for part in line.split())
@@ -65,7 +71,10 @@ def workers_supported() -> bool:
     import subprocess
 
     out = subprocess.run(
-        [*generated_argv()[:2], "--help"], capture_output=True, text=True, timeout=60
+        [str(VENV_BIN / "web-sessions"), "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return "--workers" in out.stdout
 

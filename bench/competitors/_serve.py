@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import socket
+from typing import Any
 
 import uvicorn
 
@@ -37,7 +38,7 @@ def announce(sock: socket.socket) -> None:
     print(f"ready http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
 
 
-def run_uvicorn(app: object, *, tuned: bool) -> None:
+def run_uvicorn(app: Any, *, tuned: bool) -> None:
     """uvicorn on a port-0 socket. ``tuned``: uvloop + httptools, no access log, no lifespan
     probing; otherwise uvicorn's defaults (auto loop/http) with only the log level raised."""
     sock = listen()

@@ -14,10 +14,11 @@ from typing import Any
 os.environ.setdefault("FASTMCP_LOG_LEVEL", "WARNING")
 os.environ.setdefault("FASTMCP_SHOW_CLI_BANNER", "false")
 
-import httpx2  # noqa: E402  (fastmcp reads its settings from the environment at import)
-from fastmcp import FastMCP  # noqa: E402
+# fastmcp reads its settings from the environment when it is imported, hence the order.
+import httpx2
+from fastmcp import FastMCP
 
-from bench.competitors._serve import UPSTREAM_PATH, auth_headers, options, run_uvicorn  # noqa: E402
+from bench.competitors._serve import UPSTREAM_PATH, auth_headers, options, run_uvicorn
 
 OPERATION_ID = "get-authentication-status"
 TOOL = "get_authentication_status"  # fastmcp always slugifies tool names (dashes → underscores)
