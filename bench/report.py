@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench.footprint import StartupRun
@@ -185,6 +186,9 @@ def _at_most_values(text: str, values: list[float], bound: float, unit: str) -> 
     return Target(median(values) <= bound, text, spread(values, 2, unit))
 
 
+ANALYSIS = Path(__file__).with_name("analysis.md")
+
+
 def render(results: Results) -> str:
     """The whole of ``bench/results.md``."""
     out: list[str] = []
@@ -212,6 +216,8 @@ def render(results: Results) -> str:
         "```",
         "",
     ]
+    if ANALYSIS.is_file():  # the hand-written explanation of misses survives every rerun
+        out += [ANALYSIS.read_text("utf-8").rstrip(), ""]
     out += _rest_section(results)
     out += _mcp_section(results)
     out += _scale_section(results)
