@@ -223,30 +223,39 @@ def cpu_by_pid(pid: int) -> dict[int, float]:
     return {member: ticks[member] / CLOCK_TICKS for member in tree(pid) if member in ticks}
 
 
+def _steal_ticks() -> int:
+    """CPU time the hypervisor gave to other guests (``steal`` in /proc/stat), in ticks."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) if len(fields) > 8 else 0
+
+
 class ForeignLoad:
     """Samples, once a second, the CPU used by processes that are not ours (other work on a
-    shared machine), so the report can say how quiet the machine was during each section."""
+    shared machine) and the hypervisor's steal time, so the report can say how quiet the
+    machine was during each section."""
 
     def __init__(self, interval: float = 1.0) -> None:
         self._interval = interval
         self._stop = threading.Event()
-        self.timeline: list[tuple[float, float]] = []  # (monotonic time, foreign cores)
+        # (monotonic time, foreign cores, stolen cores)
+        self.timeline: list[tuple[float, float, float]] = []
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        previous, last = _all_cpu_ticks(), time.monotonic()
+        previous, steal, last = _all_cpu_ticks(), _steal_ticks(), time.monotonic()
         while not self._stop.wait(self._interval):
-            current, now = _all_cpu_ticks(), time.monotonic()
+            current, stolen, now = _all_cpu_ticks(), _steal_ticks(), time.monotonic()
             ours = set(tree(os.getpid()))
             foreign = sum(
                 ticks - previous.get(pid, 0) for pid, ticks in current.items() if pid not in ours
             )
-            self.timeline.append((now, foreign / CLOCK_TICKS / (now - last)))
-            previous, last = current, now
+            seconds = CLOCK_TICKS * (now - last)
+            self.timeline.append((now, foreign / seconds, (stolen - steal) / seconds))
+            previous, steal, last = current, stolen, now
 
-    def mean(self, start: float, end: float) -> float | None:
-        """Average foreign cores between two monotonic times (None: no sample there)."""
-        values = [cores for at, cores in self.timeline if start < at <= end + self._interval]
+    def mean(self, start: float, end: float, column: int = 1) -> float | None:
+        """Average foreign (column 1) or stolen (column 2) cores between two monotonic times."""
+        values = [row[column] for row in self.timeline if start < row[0] <= end + self._interval]
         return sum(values) / len(values) if values else None
 
     def __enter__(self) -> ForeignLoad:

@@ -454,15 +454,20 @@ def _sections_table(results: Results) -> list[str]:
         "## Sections and machine noise",
         "",
         "Other processes' CPU = CPU used by processes outside the bench (other work on this "
-        "shared machine), sampled every second; on 2 cores, 1.0 means half the machine was "
+        "shared machine); steal = CPU the hypervisor gave to other virtual machines (from "
+        "/proc/stat). Both sampled every second; on 2 cores, 1.0 means half the machine was "
         "taken.",
         "",
-        "| section | wall time | other processes' CPU, cores (mean) |",
-        "|---|---|---|",
+        "| section | wall time | other processes' CPU, cores (mean) | steal, cores (mean) |",
+        "|---|---|---|---|",
     ]
     for name, start, end in results.sections:
         load = results.foreign.mean(start, end) if results.foreign else None
-        out.append(f"| {name} | {end - start:.0f} s | {'–' if load is None else f'{load:.2f}'} |")
+        steal = results.foreign.mean(start, end, 2) if results.foreign else None
+        out.append(
+            f"| {name} | {end - start:.0f} s | {'–' if load is None else f'{load:.2f}'} | "
+            f"{'–' if steal is None else f'{steal:.2f}'} |"
+        )
     return [*out, ""]
 
 
@@ -470,12 +475,13 @@ def foreign_warning(results: Results) -> str | None:
     """A sentence for the top of the report when the machine was busy with other work."""
     if results.foreign is None or not results.foreign.timeline:
         return None
-    values = [cores for _, cores in results.foreign.timeline]
+    values = [row[1] + row[2] for row in results.foreign.timeline]
     mean = sum(values) / len(values)
     if mean < 0.25:
         return None
     return (
-        f"**Warning: other processes used {mean:.2f} cores on average during this run** (see "
+        f"**Warning: other work (processes or other VMs) took {mean:.2f} cores on average during "
+        "this run** (see "
         "Sections and machine noise): absolute numbers are depressed and noisier than on a "
         "quiet machine; read the in-round ratios and CPU per call first."
     )

@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         results.notes.append("interrupted: the results below are partial")
         print("\ninterrupted; servers stopped", file=sys.stderr)
     results.machine["load average at end"] = _loadavg()
+    results.machine["CPU speed at end"] = _cpu_speed()
     results.elapsed_s = time.monotonic() - started
     text = report.render(results)
     args.output.write_text(text)
@@ -322,6 +323,7 @@ def machine() -> dict[str, str]:
         "kernel": platform.release(),
         "OS": _os_name(),
         "load average at start": _loadavg(),
+        "CPU speed at start": _cpu_speed(),
         "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "unset"),
     }
 
@@ -391,6 +393,19 @@ def _os_name() -> str:
     except OSError:
         pass
     return platform.system()
+
+
+def _cpu_speed() -> str:
+    """A pure-Python loop as a yardstick: cold starts and builds scale with it, and it drifts
+    between runs on a shared virtual machine even when no other process is visible."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        best = min(best, time.perf_counter() - began)
+    return f"{1 / best:.1f} M loop iterations/s (pure Python, best of 3)"
 
 
 def _loadavg() -> str:
