@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from naftiko_gen import __version__, naming
@@ -27,15 +27,18 @@ class Generated:
 def validate(spec_path: Path, *, strict: bool = False) -> tuple[Capability, list[Diagnostic]]:
     """Check a spec fully; raise :class:`SpecError` listing every problem if it cannot build."""
     spec = load_spec(spec_path, display_name=str(spec_path))
-    schema_errors = check_schema(spec)
+    schema = check_schema(spec)
     try:
         model, diagnostics = normalise(
-            spec, spec_file=spec_path.name, dist=naming.dist_name(spec_path.stem)
+            spec,
+            spec_file=spec_path.name,
+            dist=naming.dist_name(spec_path.stem),
+            broken_units=schema.broken_units,
         )
     except SpecError as exc:
-        raise SpecError(_merge(schema_errors, exc.diagnostics)) from None
-    diagnostics = _merge(schema_errors, diagnostics)
-    if any(d.level is Level.ERROR for d in diagnostics) or (strict and diagnostics):
+        raise SpecError(_merge(schema.diagnostics, exc.diagnostics, strict)) from None
+    diagnostics = _merge(schema.diagnostics, diagnostics, strict)
+    if any(d.level is Level.ERROR for d in diagnostics):
         raise SpecError(diagnostics)
     return model, diagnostics
 
@@ -52,10 +55,13 @@ def default_output(spec_path: Path, root: Path) -> Path:
     return root / naming.package_name(naming.dist_name(spec_path.stem))
 
 
-def _merge(first: list[Diagnostic], second: list[Diagnostic]) -> list[Diagnostic]:
+def _merge(first: list[Diagnostic], second: list[Diagnostic], strict: bool) -> list[Diagnostic]:
+    """One sorted list without repeats; under ``--strict`` every warning is an error."""
     seen: set[str] = set()
     merged = []
     for diagnostic in [*first, *second]:
+        if strict and diagnostic.level is Level.WARNING:
+            diagnostic = replace(diagnostic, level=Level.ERROR)
         key = diagnostic.format()
         if key not in seen:
             seen.add(key)

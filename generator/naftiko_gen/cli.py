@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -24,6 +27,17 @@ OUTPUT = click.option(
     "Default: generated/<package>.",
 )
 STRICT = click.option("--strict", is_flag=True, help="Treat every warning as an error.")
+FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Diagnostics as compiler-style text (stderr) or one JSON document (stdout).",
+)
+
+# Exit codes: 0 ok (warnings allowed), 1 a spec is invalid (or output is stale), 2 usage or I/O.
+EXIT_INVALID = 1
+EXIT_IO = 2
 
 
 def _expand(specs: tuple[Path, ...]) -> tuple[Path, ...]:
@@ -37,9 +51,34 @@ def _expand(specs: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(expanded)
 
 
-def _print(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
-    for diagnostic in diagnostics:
-        click.echo(diagnostic.format(), err=True)
+class _Report:
+    """Collects what each spec produced so ``--format json`` can print one document at the end;
+    in text mode each diagnostic is printed as soon as it is known."""
+
+    def __init__(self, output_format: str) -> None:
+        self.json = output_format == "json"
+        self.specs: list[dict[str, Any]] = []
+
+    def spec(
+        self, spec: Path, status: str, diagnostics: Sequence[Diagnostic], **extra: Any
+    ) -> None:
+        if self.json:
+            records = [d.to_json() for d in diagnostics]
+            self.specs.append(
+                {"spec": str(spec), "status": status, "diagnostics": records, **extra}
+            )
+            return
+        for diagnostic in diagnostics:
+            click.echo(diagnostic.format(), err=True)
+
+    def note(self, message: str) -> None:
+        if not self.json:
+            click.echo(message, err=True)
+
+    def finish(self, code: int) -> NoReturn:
+        if self.json:
+            click.echo(json.dumps({"exit_code": code, "specs": self.specs}, indent=2))
+        sys.exit(code)
 
 
 def _target(spec: Path, output: Path | None, many: bool) -> Path:
@@ -57,56 +96,68 @@ def main() -> None:
 @main.command("validate")
 @SPECS
 @STRICT
-def validate_command(specs: tuple[Path, ...], strict: bool) -> None:
+@FORMAT
+def validate_command(specs: tuple[Path, ...], strict: bool, output_format: str) -> None:
     """Check specs against the schema and the semantic rules; exit 1 on any error."""
-    specs = _expand(specs)
-    failed = False
-    for spec in specs:
+    report = _Report(output_format)
+    code = 0
+    for spec in _expand(specs):
         try:
             _, diagnostics = validate(spec, strict=strict)
         except SpecError as exc:
-            _print(exc.diagnostics)
-            failed = True
+            report.spec(spec, "invalid", exc.diagnostics)
+            code = max(code, _failure_code(exc.diagnostics))
             continue
-        _print(diagnostics)
-        click.echo(f"{spec}: ok", err=True)
-    sys.exit(1 if failed else 0)
+        report.spec(spec, "ok", diagnostics)
+        report.note(f"{spec}: ok" + (f" ({len(diagnostics)} warnings)" if diagnostics else ""))
+    report.finish(code)
+
+
+def _failure_code(diagnostics: Sequence[Diagnostic]) -> int:
+    """A file that cannot be read at all is an I/O problem (2), not an invalid spec (1)."""
+    return EXIT_IO if any(d.code == "unreadable" for d in diagnostics) else EXIT_INVALID
 
 
 @main.command("build")
 @SPECS
 @OUTPUT
 @STRICT
+@FORMAT
 @click.option("--force", is_flag=True, help="Overwrite output edited by hand or not ours.")
-def build_command(specs: tuple[Path, ...], output: Path | None, strict: bool, force: bool) -> None:
+def build_command(
+    specs: tuple[Path, ...], output: Path | None, strict: bool, output_format: str, force: bool
+) -> None:
     """Generate a package for each spec (all specs are checked before anything is written)."""
+    report = _Report(output_format)
     specs = _expand(specs)
     results = []
-    failed = False
+    code = 0
     for spec in specs:
         try:
             generated = generate(spec, strict=strict)
         except SpecError as exc:
-            _print(exc.diagnostics)
-            failed = True
+            report.spec(spec, "invalid", exc.diagnostics)
+            code = max(code, _failure_code(exc.diagnostics))
             continue
         except TemplateBug as exc:
-            click.echo(f"{spec}: internal error: {exc}", err=True)
-            failed = True
+            report.note(f"{spec}: internal error: {exc}")
+            code = max(code, EXIT_INVALID)
             continue
-        _print(generated.diagnostics)
         results.append(generated)
-    if failed:
-        click.echo("nothing written: fix the errors above", err=True)
-        sys.exit(1)
+    if code:
+        report.note("nothing written: fix the errors above")
+        report.finish(code)
     for generated in results:
         target = _target(generated.spec, output, len(specs) > 1)
         try:
             write_tree(target, generated.files, force=force)
         except (OutputError, OSError) as exc:
-            click.echo(f"{generated.spec}: error: {exc}", err=True)
-            sys.exit(1)
-        click.echo(f"{generated.spec} → {target} ({len(generated.files)} files)", err=True)
+            report.spec(generated.spec, "not-written", generated.diagnostics, error=str(exc))
+            report.note(f"{generated.spec}: error: {exc}")
+            report.finish(EXIT_IO)
+        report.spec(generated.spec, "built", generated.diagnostics, output=str(target))
+        report.note(f"{generated.spec} → {target} ({len(generated.files)} files)")
+    report.finish(0)
 
 
 @main.command("check")
@@ -120,8 +171,9 @@ def check_command(specs: tuple[Path, ...], output: Path | None) -> None:
         try:
             generated = generate(spec)
         except SpecError as exc:
-            _print(exc.diagnostics)
-            sys.exit(2)
+            for diagnostic in exc.diagnostics:
+                click.echo(diagnostic.format(), err=True)
+            sys.exit(EXIT_IO)
         target = _target(spec, output, len(specs) > 1)
         diff = diff_tree(target, generated.files)
         if diff.clean:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from naftiko_gen.codes import hint_for
 
 
 class Level(StrEnum):
@@ -27,13 +30,33 @@ class Diagnostic:
     message: str
     location: Location
     json_path: str = "$"
+    hint: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.hint:
+            object.__setattr__(self, "hint", hint_for(self.code))
 
     def format(self) -> str:
-        """``FILE:LINE:COL: error: message [code] (at $.path)``, as compilers print."""
+        """``FILE:LINE:COL: error[CODE]: message (at $.path)`` as compilers print it, then the fix
+        on an indented ``hint:`` line so the first line stays one grep-able record."""
         where = self.location.file
         if self.location.line:
             where = f"{where}:{self.location.line}:{self.location.column}"
-        return f"{where}: {self.level.value}: {self.message} [{self.code}] (at {self.json_path})"
+        head = f"{where}: {self.level.value}[{self.code}]: {self.message} (at {self.json_path})"
+        return f"{head}\n    hint: {self.hint}" if self.hint else head
+
+    def to_json(self) -> dict[str, Any]:
+        """The record ``--format json`` prints: the same fields, nothing formatted away."""
+        return {
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "level": self.level.value,
+            "code": self.code,
+            "message": self.message,
+            "path": self.json_path,
+            "hint": self.hint,
+        }
 
 
 class SpecError(Exception):

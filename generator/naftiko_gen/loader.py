@@ -46,8 +46,10 @@ class LoadedSpec:
                 return Location(self.file)
             probe = probe[:-1]
 
-    def diagnostic(self, level: Level, code: str, message: str, path: PathKey) -> Diagnostic:
-        return Diagnostic(level, code, message, self.location(path), json_path(path))
+    def diagnostic(
+        self, level: Level, code: str, message: str, path: PathKey, hint: str = ""
+    ) -> Diagnostic:
+        return Diagnostic(level, code, message, self.location(path), json_path(path), hint)
 
 
 class _Walker:

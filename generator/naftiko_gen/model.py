@@ -140,6 +140,8 @@ class Call:
     upstream_attr: str
     operation: UpstreamOperation
     bindings: tuple[Binding, ...]
+    # Steps into the upstream's JSON answer (``mapping: $.a.b``); empty means the whole body.
+    output_path: tuple[str | int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,10 @@ class RestAdapter:
         return any(op.inputs for op in self.operations)
 
     @property
+    def selects_outputs(self) -> bool:
+        return any(op.call.output_path for op in self.operations)
+
+    @property
     def uses_lookup(self) -> bool:
         return any(i.rest_source == "query" for op in self.operations for i in op.inputs)
 
@@ -223,6 +229,10 @@ class McpAdapter:
     description: str
     tools: tuple[McpTool, ...]
 
+    @property
+    def selects_outputs(self) -> bool:
+        return any(tool.call.output_path for tool in self.tools)
+
 
 @dataclass(frozen=True)
 class Capability:
@@ -239,6 +249,12 @@ class Capability:
     mcp: McpAdapter | None
     generator_version: str
     openapi: dict[str, Any]
+
+    @property
+    def selects_outputs(self) -> bool:
+        calls = [op.call for op in (self.rest.operations if self.rest else ())]
+        calls += [tool.call for tool in (self.mcp.tools if self.mcp else ())]
+        return any(call.output_path for call in calls)
 
     @property
     def summary(self) -> str:

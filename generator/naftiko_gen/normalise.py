@@ -7,10 +7,12 @@ reported once, located, while the model is built. Policy follows ``naftiko-seman
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,6 +39,8 @@ from naftiko_gen.model import (
 from naftiko_gen.openapi import openapi_document
 from naftiko_gen.pyliteral import py
 
+MAX_TOOLS = 128
+MAX_TOOL_NAME = 64
 SUPPORTED_VERSIONS = ("1.0.0-alpha1", "1.0.0-alpha2", "1.0.0-alpha3")
 PACKAGE_VERSION = "0.1.0"
 JSON_TYPES: tuple[JsonType, ...] = ("string", "integer", "number", "boolean", "object", "array")
@@ -82,11 +86,23 @@ class _Namespace:
     attr: str
     built: dict[str, UpstreamOperation] = field(default_factory=dict)
     method_names: set[str] = field(default_factory=set)
+    # Consumed operations that cannot be generated; calls to them are left out.
+    failed: set[str] = field(default_factory=set)
+    entry: dict[str, Any] = field(default_factory=dict)
 
 
 class Normaliser:
-    def __init__(self, spec: LoadedSpec, spec_file: str, dist: str) -> None:
+    def __init__(
+        self,
+        spec: LoadedSpec,
+        spec_file: str,
+        dist: str,
+        broken_units: frozenset[PathKey] | set[PathKey] = frozenset(),
+    ) -> None:
         self.spec = spec
+        self.root_spec = spec
+        # Operations and tools the schema check already reported (and left out).
+        self.broken_units = broken_units
         self.data: dict[str, Any] = spec.data if isinstance(spec.data, dict) else {}
         self.spec_file = spec_file
         self.dist = dist
@@ -100,11 +116,29 @@ class Normaliser:
 
     # -- reporting ---------------------------------------------------------------------------
 
-    def error(self, code: str, message: str, path: PathKey) -> None:
-        self.diagnostics.append(self.spec.diagnostic(Level.ERROR, code, message, path))
+    def error(self, code: str, message: str, path: PathKey, hint: str = "") -> None:
+        self.diagnostics.append(self.spec.diagnostic(Level.ERROR, code, message, path, hint))
 
-    def warning(self, code: str, message: str, path: PathKey) -> None:
-        self.diagnostics.append(self.spec.diagnostic(Level.WARNING, code, message, path))
+    def warning(self, code: str, message: str, path: PathKey, hint: str = "") -> None:
+        self.diagnostics.append(self.spec.diagnostic(Level.WARNING, code, message, path, hint))
+
+    @contextmanager
+    def _left_out(self, what: str) -> Iterator[list[bool]]:
+        """Errors raised while one operation or tool is built only leave that one out: they are
+        turned into warnings that say so (``--strict`` turns them back into errors). The yielded
+        flag is set when that happened, so the caller drops the half-built operation."""
+        start = len(self.diagnostics)
+        failed = [False]
+        yield failed
+        for i in range(start, len(self.diagnostics)):
+            diagnostic = self.diagnostics[i]
+            if diagnostic.level is Level.ERROR:
+                failed[0] = True
+                self.diagnostics[i] = replace(
+                    diagnostic,
+                    level=Level.WARNING,
+                    message=f"{diagnostic.message}; {what} is left out",
+                )
 
     @property
     def failed(self) -> bool:
@@ -121,7 +155,12 @@ class Normaliser:
             raise SpecError(self.diagnostics)
         info = self.data.get("info") if isinstance(self.data.get("info"), dict) else {}
         assert isinstance(info, dict)
-        self.all_namespaces = _declared_namespaces(capability)
+        self.all_namespaces = _declared_namespaces(capability) | {
+            str(item["name"])
+            for key in ("import", "imports")
+            for item in _as_list(self.data.get(key))
+            if isinstance(item, dict) and item.get("name")
+        }
         self._binds(self.data)
         self._consumes(capability)
         rest, mcp = self._exposes(capability)
@@ -134,7 +173,14 @@ class Normaliser:
         if self.failed:
             raise SpecError(self.diagnostics)
         package = naming.package_name(self.dist)
-        upstreams = tuple(self._upstream(ns) for ns in self.namespaces.values() if ns.built)
+        calls = [op.call for op in (rest.operations if rest else ())]
+        calls += [tool.call for tool in (mcp.tools if mcp else ())]
+        used = {(call.upstream_attr, call.operation.name) for call in calls}
+        upstreams = tuple(
+            self._upstream(ns, used)
+            for ns in self.namespaces.values()
+            if any((ns.attr, name) in used for name in ns.built)
+        )
         title = str(info.get("label") or info.get("title") or self.dist)
         description = str(info.get("description") or "")
         model = Capability(
@@ -295,6 +341,25 @@ class Normaliser:
                     self._http_entry(entry, where)
                 continue
             self._http_entry(entry, where)
+        for key in ("import", "imports"):
+            entries = self.data.get(key)
+            for i, item in enumerate(entries if isinstance(entries, list) else []):
+                # alpha1 files list imports at the top: {name: alias, location: file}, or just
+                # a file name, meaning every namespace that file consumes.
+                if isinstance(item, str):
+                    item = {"location": item, "all": True}
+                if not isinstance(item, dict):
+                    continue
+                request = {
+                    "location": item.get("location"),
+                    "as": item.get("name"),
+                    "all": item.get("all"),
+                }
+                for source, copied, copied_where in self._import_all(request, (key, i)):
+                    with self._source(source):
+                        self._http_entry(copied, copied_where)
+                if item.get("name"):
+                    self.refused_namespaces.add(str(item["name"]))
 
     @contextmanager
     def _source(self, spec: LoadedSpec) -> Iterator[None]:
@@ -305,23 +370,30 @@ class Normaliser:
         finally:
             self.spec = previous
 
-    def _import(
+    def _import_all(
         self, entry: dict[str, Any], where: PathKey
-    ) -> tuple[LoadedSpec, dict[str, Any], PathKey] | None:
-        """``{import: ns, location: file, as?: alias}``: a copy of the ``type: http`` entry named
-        ``ns`` in that file's root ``consumes`` (or its ``capability.consumes``), with its binds."""
-        name = str(entry.get("import") or "")
+    ) -> list[tuple[LoadedSpec, dict[str, Any], PathKey]]:
+        if not entry.get("all"):
+            imported = self._import(entry, where)
+            return [imported] if imported else []
         location = str(entry.get("location") or "")
-        if not name or not location:
-            self.error(
-                "bad-import",
-                "an imported consumes entry needs 'import' (the namespace) and 'location' (a file)",
-                where,
-            )
-            return None
+        target = self._load_import(location, location, where)
+        if target is None:
+            return []
+        found = []
+        for base, entries in _consumes_places(target):
+            for j, candidate in enumerate(_as_list(entries)):
+                if isinstance(candidate, dict) and candidate.get("namespace"):
+                    found.append((target, dict(candidate), (*base, j)))
+        if found:
+            with self._source(target):
+                self._binds(target.data if isinstance(target.data, dict) else {})
+        return found
+
+    def _load_import(self, name: str, location: str, where: PathKey) -> LoadedSpec | None:
         path = _import_path(location, Path(self.spec.file).parent)
         try:
-            target = load_spec(path, display_name=str(path))
+            return load_spec(path, display_name=str(path))
         except SpecError as exc:
             self.error(
                 "import-unreadable",
@@ -329,11 +401,37 @@ class Normaliser:
                 (*where, "location"),
             )
             return None
+
+    def _import(
+        self, entry: dict[str, Any], where: PathKey
+    ) -> tuple[LoadedSpec, dict[str, Any], PathKey] | None:
+        """``{import: ns, location: file, as?: alias}``: a copy of the ``type: http`` entry named
+        ``ns`` in that file's root ``consumes`` (or its ``capability.consumes``), with its binds."""
+        name = str(entry.get("import") or "")
+        location = str(entry.get("location") or "")
+        alias = str(entry.get("as") or "")
+        if not (name or alias) or not location:
+            self.error(
+                "bad-import",
+                "an imported consumes entry needs 'import' (the namespace) and 'location' (a file)",
+                where,
+            )
+            return None
+        target = self._load_import(name or alias, location, where)
+        if target is None:
+            return None
         data = target.data if isinstance(target.data, dict) else {}
-        capability = data.get("capability")
-        places: list[tuple[PathKey, Any]] = [(("consumes",), data.get("consumes"))]
-        if isinstance(capability, dict):
-            places.append((("capability", "consumes"), capability.get("consumes")))
+        places = _consumes_places(target)
+        if not name:
+            # A top-level import names only the alias: the namespace of that name, else the
+            # file's only one.
+            declared = [
+                str(c.get("namespace"))
+                for _, entries in places
+                for c in (entries if isinstance(entries, list) else [])
+                if isinstance(c, dict) and c.get("namespace")
+            ]
+            name = alias if alias in declared or len(declared) != 1 else declared[0]
         for base, entries in places:
             for j, candidate in enumerate(entries if isinstance(entries, list) else []):
                 if not isinstance(candidate, dict) or candidate.get("namespace") != name:
@@ -364,14 +462,18 @@ class Normaliser:
         if not name:
             self.error("missing-namespace", "consumes entry has no 'namespace'", where)
             return
+        auth_key = "authentication" if "authentication" in entry else "auth"
         if name in self.namespaces:
-            self.error(
-                "duplicate-namespace",
-                f"consumes namespace {name!r} is declared twice",
-                (*where, "namespace"),
-            )
+            self._merge_namespace(self.namespaces[name], entry, where, auth_key)
             return
         base_uri = str(entry.get("baseUri") or "").rstrip("/")
+        if not base_uri:
+            self.warning(
+                "empty-base-uri",
+                f"consumes namespace {name!r} has no baseUri; the package reads it from "
+                f"{naming.env_prefix(name)}_BASE_URI at start-up",
+                (*where, "baseUri") if "baseUri" in entry else where,
+            )
         variables = self._base_uri_variables(name, base_uri, (*where, "baseUri"))
         if variables is None:
             self.refused_namespaces.add(name)
@@ -379,7 +481,7 @@ class Normaliser:
         literal = base_uri
         for token, _ in variables:
             literal = literal.replace(token, "x")
-        if not re.match(r"^(https?://[^/\s]+|x)", literal):
+        if base_uri and not re.match(r"^(https?://[^/\s]+|x)", literal):
             self.error(
                 "bad-base-uri",
                 f"baseUri {base_uri!r} must be an absolute http(s) URL",
@@ -387,9 +489,17 @@ class Normaliser:
             )
             self.refused_namespaces.add(name)
             return
-        headers, query = self._auth(entry.get("authentication"), (*where, "authentication"))
+        if auth_key == "auth" and "auth" in entry:
+            self.warning(
+                "official-shape",
+                "'auth' is read as 'authentication'",
+                (*where, "auth"),
+                "rename the key to 'authentication'",
+            )
+        headers, query = self._auth(entry.get(auth_key), (*where, auth_key))
         static_headers = self._adapter_params(entry.get("inputParameters"), where)
-        ops = self._consumed_ops(name, entry.get("resources"), where)
+        failed: set[str] = set()
+        ops = self._consumed_ops(name, entry.get("resources"), where, failed)
         self.namespaces[name] = _Namespace(
             name=name,
             base_uri=base_uri,
@@ -400,7 +510,45 @@ class Normaliser:
             ops=ops,
             where=where,
             attr=naming.unique(naming.snake(name), self.secret_fields),
+            failed=failed,
+            entry=entry,
         )
+
+    def _merge_namespace(
+        self, ns: _Namespace, entry: dict[str, Any], where: PathKey, auth_key: str
+    ) -> None:
+        """Real specs split one API over several consumes entries with the same namespace, base
+        URI and authentication: merge their operations. Anything else is ambiguous: refuse."""
+        first = ns.entry
+        same = str(entry.get("baseUri") or "").rstrip("/") == ns.base_uri and entry.get(
+            auth_key
+        ) == first.get("authentication", first.get("auth"))
+        if not same or entry.get("inputParameters") != first.get("inputParameters"):
+            self.error(
+                "duplicate-namespace",
+                f"consumes namespace {ns.name!r} is declared twice with a different baseUri, "
+                "authentication or parameters",
+                (*where, "namespace"),
+            )
+            return
+        self.warning(
+            "merged-namespace",
+            f"consumes namespace {ns.name!r} is declared again; its operations are merged "
+            "into the first declaration",
+            (*where, "namespace"),
+        )
+        for name, op in self._consumed_ops(
+            ns.name, entry.get("resources"), where, ns.failed
+        ).items():
+            if name in ns.ops:
+                self.warning(
+                    "duplicate-operation",
+                    f"operation {name!r} is declared twice in {ns.name!r}; calls resolve to the "
+                    "first",
+                    (*op.where, "name"),
+                )
+                continue
+            ns.ops[name] = op
 
     def _base_uri_variables(
         self, namespace: str, base_uri: str, where: PathKey
@@ -501,7 +649,7 @@ class Normaliser:
         return (), ()
 
     def _consumed_ops(
-        self, namespace: str, resources: Any, where: PathKey
+        self, namespace: str, resources: Any, where: PathKey, failed: set[str]
     ) -> dict[str, _ConsumedOp]:
         ops: dict[str, _ConsumedOp] = {}
         for r, resource in enumerate(resources if isinstance(resources, list) else []):
@@ -512,7 +660,13 @@ class Normaliser:
                 opwhere = (*where, "resources", r, "operations", o)
                 if not isinstance(op, dict):
                     continue
-                name = str(op.get("name") or "")
+                # Some real specs write 'id' for the name and a 'path' per operation.
+                name = str(op.get("name") or op.get("id") or "")
+                op_path = rpath + str(op["path"]) if isinstance(op.get("path"), str) else rpath
+                if opwhere in self.broken_units and self.spec is self.root_spec:
+                    if name:
+                        failed.add(name)
+                    continue
                 if not name:
                     self.warning("unnamed-operation", "consumed operation has no 'name'", opwhere)
                     continue
@@ -530,7 +684,7 @@ class Normaliser:
                     namespace,
                     name,
                     method,
-                    rpath,
+                    op_path,
                     params,
                     str(op.get("description") or ""),
                     opwhere,
@@ -543,10 +697,27 @@ class Normaliser:
             self.error("bad-call", f"call {call!r} must be written 'namespace.operation'", where)
             return None
         namespace, op_name = call.split(".", 1)
+        # Namespaces may contain dots themselves ('openapi.yml'): the longest declared one wins.
+        dotted = [n for n in self.namespaces if call.startswith(f"{n}.") and "." in n]
+        if dotted:
+            namespace = max(dotted, key=len)
+            op_name = call[len(namespace) + 1 :]
         ns = self.namespaces.get(namespace)
         if ns is None and namespace in self.refused_namespaces:
             return None
         if ns is None:
+            owners = [n for n in self.namespaces.values() if op_name in n.ops]
+            if len(owners) == 1 and namespace in self.all_namespaces:
+                # Real specs write the exposing adapter's namespace ('x-mcp.getUser') when they
+                # mean the one consumed namespace that has the operation.
+                self.warning(
+                    "call-namespace-guessed",
+                    f"call {call!r}: {namespace!r} is not a consumes namespace; calling "
+                    f"{owners[0].name}.{op_name}, the only operation of that name",
+                    where,
+                    f"write call: {owners[0].name}.{op_name}",
+                )
+                return owners[0], owners[0].ops[op_name]
             known = ", ".join(sorted(self.namespaces)) or "none"
             self.error(
                 "unknown-namespace",
@@ -555,21 +726,46 @@ class Normaliser:
             )
             return None
         op = ns.ops.get(op_name)
+        if op is None and op_name in ns.failed:
+            self.error(
+                "broken-operation",
+                f"call {call!r}: {op_name!r} has problems reported above",
+                where,
+            )
+            return None
         if op is None:
+            close = difflib.get_close_matches(op_name, list(ns.ops), n=1)
             self.error(
                 "unknown-operation",
                 f"call {call!r}: namespace {namespace!r} has no operation {op_name!r}",
                 where,
+                f"did you mean {namespace}.{close[0]}?" if close else "",
             )
             return None
         return ns, op
 
-    def _build_operation(self, ns: _Namespace, op: _ConsumedOp) -> UpstreamOperation:
-        """Build (once) the client method for a consumed operation that something calls."""
+    def _build_operation(
+        self, ns: _Namespace, op: _ConsumedOp, caller: PathKey
+    ) -> UpstreamOperation | None:
+        """Build (once) the client method for a consumed operation that something calls; when
+        it cannot be built, every caller after the first is told so (and left out too)."""
         if op.name in ns.built:
             return ns.built[op.name]
+        if op.name in ns.failed:
+            self.error(
+                "broken-operation",
+                f"{ns.name}.{op.name} cannot be generated (see the problems reported for it)",
+                caller,
+            )
+            return None
+        start = len(self.diagnostics)
         with self._source(op.source):
-            return self._build_new_operation(ns, op)
+            operation = self._build_new_operation(ns, op)
+        if any(d.level is Level.ERROR for d in self.diagnostics[start:]):
+            ns.failed.add(op.name)
+            ns.built.pop(op.name, None)
+            return None
+        return operation
 
     def _build_new_operation(self, ns: _Namespace, op: _ConsumedOp) -> UpstreamOperation:
         args: set[str] = {"self"}
@@ -579,7 +775,9 @@ class Normaliser:
             name = str(raw.get("name") or "")
             location = str(raw.get("in") or "query")
             if not name:
-                self.error("unnamed-parameter", "parameter has no 'name'", pwhere)
+                self.warning(
+                    "unnamed-parameter", "parameter has no 'name'; it is never sent", pwhere
+                )
                 continue
             if location not in ("path", "query", "header", "body"):
                 self.error(
@@ -672,7 +870,7 @@ class Normaliser:
                 )
         return " + ".join(parts) if parts else py("")
 
-    def _upstream(self, ns: _Namespace) -> Upstream:
+    def _upstream(self, ns: _Namespace, used: set[tuple[str, str]]) -> Upstream:
         return Upstream(
             namespace=ns.name,
             class_name=f"{naming.pascal(ns.name)}Client",
@@ -682,7 +880,7 @@ class Normaliser:
             base_uri_variables=ns.base_uri_variables,
             headers=ns.headers,
             query=ns.query,
-            operations=tuple(ns.built.values()),
+            operations=tuple(op for op in ns.built.values() if (ns.attr, op.name) in used),
             description=ns.description,
         )
 
@@ -694,20 +892,24 @@ class Normaliser:
         exposes = capability.get("exposes") or []
         for i, adapter in enumerate(exposes if isinstance(exposes, list) else []):
             where: PathKey = ("capability", "exposes", i)
-            if not isinstance(adapter, dict):
+            if not isinstance(adapter, dict) or where in self.broken_units:
                 continue
             kind = adapter.get("type")
             if kind == "rest":
                 if rest is not None:
-                    self.error(
-                        "multiple-rest", "only one REST adapter per capability is supported", where
+                    self.warning(
+                        "multiple-rest",
+                        "only one REST adapter per capability is generated; this one is left out",
+                        where,
                     )
                     continue
                 rest = self._rest(adapter, where)
             elif kind == "mcp":
                 if mcp is not None:
-                    self.error(
-                        "multiple-mcp", "only one MCP adapter per capability is supported", where
+                    self.warning(
+                        "multiple-mcp",
+                        "only one MCP adapter per capability is generated; this one is left out",
+                        where,
                     )
                     continue
                 mcp = self._mcp(adapter, where)
@@ -733,48 +935,26 @@ class Normaliser:
             path, placeholders = _rest_path(raw_path)
             for o, op in enumerate(resource.get("operations") or []):
                 owhere = (*rwhere, "operations", o)
-                if not isinstance(op, dict):
+                if not isinstance(op, dict) or owhere in self.broken_units:
                     continue
                 method = str(op.get("method") or "GET").upper()
-                if method not in HTTP_METHODS:
-                    self.error("bad-method", f"unknown HTTP method {method!r}", (*owhere, "method"))
-                    continue
-                route = (method, re.sub(r"\{[^}]*\}", "{}", path))
-                if route in routes:
-                    self.error(
-                        "duplicate-route",
-                        f"{method} {raw_path} is declared twice in REST adapter {namespace!r}",
-                        owhere,
+                with self._left_out(f"{method} {raw_path}") as failed:
+                    built = self._rest_operation(
+                        op, owhere, method, raw_path, path, placeholders, namespace, routes
                     )
+                if built is None or failed[0]:
                     continue
-                routes[route] = owhere
-                if "call" not in op:
-                    self.error(
-                        "unsupported-operation",
-                        "REST operations without 'call' (steps, mocks, ref) are not supported yet",
-                        owhere,
-                    )
-                    continue
-                resolved = self._resolve_call(op.get("call"), (*owhere, "call"))
-                if resolved is None:
-                    continue
-                self._check_output(op, owhere)
-                declared = self._declared_inputs(op.get("inputParameters"), owhere, placeholders)
-                inputs, bindings = self._bindings(
-                    resolved, op.get("with"), declared, (*owhere, "with"), namespace, placeholders
-                )
-                name = str(op.get("name") or f"{method.lower()}-{raw_path}")
-                ns, consumed = resolved
+                name, summary, inputs, call = built
                 operations.append(
                     RestOperation(
                         handler=naming.unique(naming.snake(name), handlers),
                         http_method=method,
                         path=path,
                         operation_id=naming.unique(naming.snake(name), op_ids),
-                        summary=str(op.get("label") or op.get("description") or name),
+                        summary=summary,
                         description=str(op.get("description") or ""),
                         inputs=inputs,
-                        call=Call(ns.attr, self._build_operation(ns, consumed), bindings),
+                        call=call,
                     )
                 )
         if not operations:
@@ -785,6 +965,62 @@ class Normaliser:
             description=str(adapter.get("description") or ""),
             operations=tuple(operations),
         )
+
+    def _rest_operation(
+        self,
+        op: dict[str, Any],
+        owhere: PathKey,
+        method: str,
+        raw_path: str,
+        path: str,
+        placeholders: dict[str, str],
+        namespace: str,
+        routes: dict[tuple[str, str], PathKey],
+    ) -> tuple[str, str, tuple[Input, ...], Call] | None:
+        if method not in HTTP_METHODS:
+            self.error("bad-method", f"unknown HTTP method {method!r}", (*owhere, "method"))
+            return None
+        route = (method, re.sub(r"\{[^}]*\}", "{}", path))
+        if route in routes:
+            first = self.spec.location(routes[route])
+            self.error(
+                "duplicate-route",
+                f"{method} {raw_path} is declared twice in REST adapter {namespace!r} "
+                f"(first at line {first.line})",
+                owhere,
+            )
+            return None
+        routes[route] = owhere
+        if "call" not in op:
+            self.error(
+                "unsupported-operation",
+                "REST operations without 'call' (steps, mocks, ref) are not supported yet",
+                owhere,
+            )
+            return None
+        resolved = self._resolve_call(op.get("call"), (*owhere, "call"))
+        if resolved is None:
+            return None
+        output_path = self._output_path(op, owhere)
+        if output_path is None:
+            return None
+        ns, consumed = resolved
+        operation = self._build_operation(ns, consumed, (*owhere, "call"))
+        if operation is None:
+            return None
+        declared = self._declared_inputs(op.get("inputParameters"), owhere, placeholders)
+        inputs, bindings = self._bindings(
+            resolved,
+            operation,
+            op.get("with"),
+            declared,
+            (*owhere, "with"),
+            namespace,
+            placeholders,
+        )
+        name = str(op.get("name") or f"{method.lower()}-{raw_path}")
+        summary = str(op.get("label") or op.get("description") or name)
+        return name, summary, inputs, Call(ns.attr, operation, bindings, output_path)
 
     def _mcp(self, adapter: dict[str, Any], where: PathKey) -> McpAdapter | None:
         namespace = str(adapter.get("namespace") or "mcp")
@@ -799,54 +1035,105 @@ class Normaliser:
         handlers: set[str] = set()
         for t, tool in enumerate(adapter.get("tools") or []):
             twhere = (*where, "tools", t)
-            if not isinstance(tool, dict):
+            if not isinstance(tool, dict) or twhere in self.broken_units:
                 continue
-            name = str(tool.get("name") or "")
-            if not name:
-                self.error("unnamed-tool", "MCP tool has no 'name'", twhere)
+            label = str(tool.get("name") or f"tool #{t + 1}")
+            with self._left_out(f"tool {label!r}") as failed:
+                built = self._tool(tool, twhere, namespace, names)
+            if built is None or failed[0]:
                 continue
-            if name in names:
-                self.error(
-                    "duplicate-tool", f"MCP tool {name!r} is declared twice", (*twhere, "name")
-                )
-                continue
-            names[name] = twhere
-            if "call" not in tool:
-                self.error(
-                    "unsupported-tool",
-                    "MCP tools without 'call' (steps, mocks, ref) are not supported yet",
-                    twhere,
-                )
-                continue
-            resolved = self._resolve_call(tool.get("call"), (*twhere, "call"))
-            if resolved is None:
-                continue
-            self._check_output(tool, twhere)
-            declared = self._declared_inputs(tool.get("inputParameters"), twhere, {})
-            inputs, bindings = self._bindings(
-                resolved, tool.get("with"), declared, (*twhere, "with"), namespace, {}
-            )
-            ns, consumed = resolved
-            label = tool.get("label") or tool.get("title")
+            name, inputs, call, description = built
+            title = tool.get("label") or tool.get("title")
             tools.append(
                 McpTool(
                     name=name,
                     handler=naming.unique(f"call_{naming.snake(name)}", handlers),
-                    title=str(label) if label else None,
-                    description=str(tool.get("description") or consumed.description or name),
+                    title=str(title) if title else None,
+                    description=description,
                     annotations=self._hints(tool.get("hints"), (*twhere, "hints")),
                     inputs=inputs,
-                    call=Call(ns.attr, self._build_operation(ns, consumed), bindings),
+                    call=call,
                 )
             )
         if not tools:
             return None
+        if len(tools) > MAX_TOOLS:
+            self.warning(
+                "too-many-tools",
+                f"MCP adapter {namespace!r} has {len(tools)} tools; many MCP clients use at most "
+                f"{MAX_TOOLS}",
+                (*where, "tools"),
+            )
         return McpAdapter(
             namespace=namespace,
             port=_port(adapter.get("port"), 9090),
             description=str(adapter.get("description") or ""),
             tools=tuple(tools),
         )
+
+    def _tool(
+        self, tool: dict[str, Any], twhere: PathKey, namespace: str, names: dict[str, PathKey]
+    ) -> tuple[str, tuple[Input, ...], Call, str] | None:
+        raw_name = str(tool.get("name") or "")
+        if not raw_name:
+            self.error("unnamed-tool", "MCP tool has no 'name'", twhere)
+            return None
+        name = self._tool_name(raw_name, (*twhere, "name"))
+        if name in names:
+            first = self.spec.location(names[name])
+            self.error(
+                "duplicate-tool",
+                f"MCP tool name {name!r} is used twice (first at line {first.line})",
+                (*twhere, "name"),
+            )
+            return None
+        names[name] = twhere
+        if "call" not in tool:
+            self.error(
+                "unsupported-tool",
+                "MCP tools without 'call' (steps, mocks, ref) are not supported yet",
+                twhere,
+            )
+            return None
+        resolved = self._resolve_call(tool.get("call"), (*twhere, "call"))
+        if resolved is None:
+            return None
+        output_path = self._output_path(tool, twhere)
+        if output_path is None:
+            return None
+        ns, consumed = resolved
+        operation = self._build_operation(ns, consumed, (*twhere, "call"))
+        if operation is None:
+            return None
+        declared = self._declared_inputs(tool.get("inputParameters"), twhere, {})
+        inputs, bindings = self._bindings(
+            resolved, operation, tool.get("with"), declared, (*twhere, "with"), namespace, {}
+        )
+        description = str(tool.get("description") or consumed.description or name)
+        return name, inputs, Call(ns.attr, operation, bindings, output_path), description
+
+    def _tool_name(self, raw: str, where: PathKey) -> str:
+        """MCP tool names are ``[A-Za-z0-9_.-]{1,64}`` (clients refuse others): other characters
+        become ``-``, and a longer name keeps its start plus a hash of the whole, so it stays
+        unique and the same on every build."""
+        name = re.sub(r"[^A-Za-z0-9_.\-]", "-", raw)
+        if name != raw:
+            self.warning(
+                "tool-name-sanitised",
+                f"MCP tool name {raw!r} is published as {name!r}",
+                where,
+                "use only letters, digits, '_', '-' and '.' in tool names",
+            )
+        if len(name) > MAX_TOOL_NAME:
+            digest = hashlib.sha256(raw.encode()).hexdigest()[:8]
+            short = f"{name[: MAX_TOOL_NAME - 9]}-{digest}"
+            self.warning(
+                "tool-name-too-long",
+                f"MCP tool name {raw!r} has {len(raw)} characters; it is published as {short!r}",
+                where,
+            )
+            name = short
+        return name
 
     def _hints(self, hints: Any, where: PathKey) -> dict[str, bool]:
         annotations: dict[str, bool] = {}
@@ -861,27 +1148,29 @@ class Normaliser:
                 annotations[wire] = value
         return annotations
 
-    def _check_output(self, op: dict[str, Any], where: PathKey) -> None:
-        """Only pass-through outputs are generated so far (§7.6: ``mapping: $.`` is the body)."""
+    def _output_path(self, op: dict[str, Any], where: PathKey) -> tuple[str | int, ...] | None:
+        """Where the answer comes from in the upstream's JSON: ``mapping: $.`` is the whole body
+        (§7.6), ``$.a.b[0]`` the node there. ``properties``/``items`` that only describe types are
+        documentation. ``None`` (after an error) for real shaping, which comes later."""
         outputs = op.get("outputParameters")
-        if not outputs:
-            return
-        for k, output in enumerate(outputs if isinstance(outputs, list) else []):
+        if not outputs or not isinstance(outputs, list):
+            return ()
+        for k, output in enumerate(outputs):
             if not isinstance(output, dict):
                 continue
-            mapping = output.get("mapping", output.get("value"))
-            if (
-                str(mapping).strip() in ("$", "$.")
-                and not output.get("properties")
-                and not output.get("items")
-            ):
-                continue
+            mapping = str(output.get("mapping", output.get("value", "$"))).strip()
+            steps = _simple_json_path(mapping)
+            nested = [output.get("properties"), output.get("items")]
+            if steps is not None and not any(_maps_values(part) for part in nested):
+                return steps
             self.error(
                 "unsupported-output",
-                "only pass-through outputs ('mapping: $.') are supported yet; "
-                "remove the output shaping to return the upstream body unchanged",
+                "output shaping (properties with their own mappings, filters, several outputs) "
+                "is not generated yet",
                 (*where, "outputParameters", k),
             )
+            return None
+        return ()
 
     def _declared_inputs(
         self, params: Any, where: PathKey, placeholders: dict[str, str]
@@ -913,6 +1202,7 @@ class Normaliser:
     def _bindings(
         self,
         resolved: tuple[_Namespace, _ConsumedOp],
+        operation: UpstreamOperation,
         with_map: Any,
         declared: dict[str, Input],
         where: PathKey,
@@ -921,7 +1211,6 @@ class Normaliser:
     ) -> tuple[tuple[Input, ...], tuple[Binding, ...]]:
         """Fill every consumed parameter from ``with``, a fixed value, or a same-named input."""
         ns, consumed = resolved
-        operation = self._build_operation(ns, consumed)
         with_items = with_map if isinstance(with_map, dict) else {}
         inputs: dict[str, Input] = {}
         bindings: list[Binding] = []
@@ -1017,6 +1306,20 @@ class Normaliser:
         return tuple(inputs.values()), tuple(bindings)
 
 
+def _consumes_places(spec: LoadedSpec) -> list[tuple[PathKey, Any]]:
+    """An imported file's consumes live at the root (shared files) or under ``capability``."""
+    data = spec.data if isinstance(spec.data, dict) else {}
+    places: list[tuple[PathKey, Any]] = [(("consumes",), data.get("consumes"))]
+    capability = data.get("capability")
+    if isinstance(capability, dict):
+        places.append((("capability", "consumes"), capability.get("consumes")))
+    return places
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _import_path(location: str, spec_dir: Path) -> Path:
     """Relative paths (and ``file://./x``, ``file:///./x``) are relative to the importing spec;
     ``file:///abs`` is absolute (§7.18: the engine understood only plain paths)."""
@@ -1072,6 +1375,39 @@ def _reference(value: Any, adapter_ns: str, namespaces: set[str]) -> tuple[str, 
     return None
 
 
+_PATH_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']+)'\]")
+
+
+def _simple_json_path(text: str) -> tuple[str | int, ...] | None:
+    """``$``, ``$.``, ``$.a.b``, ``$.a[0]``, ``$['a b']`` → steps; anything else → ``None``."""
+    if not text.startswith("$"):
+        return None
+    rest = text[1:]
+    if rest in ("", "."):
+        return ()
+    steps: list[str | int] = []
+    position = 0
+    while position < len(rest):
+        match = _PATH_STEP.match(rest, position)
+        if match is None:
+            return None
+        name, index, quoted = match.groups()
+        steps.append(int(index) if index is not None else (name or quoted))
+        position = match.end()
+    return tuple(steps)
+
+
+def _maps_values(node: Any) -> bool:
+    """True when an output description holds its own ``mapping``/``value``/``const``."""
+    if isinstance(node, dict):
+        if any(key in node for key in ("mapping", "value", "const")):
+            return True
+        return any(_maps_values(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_maps_values(value) for value in node)
+    return False
+
+
 def _find(items: list[Any], name: str, key: Any) -> Any:
     """Exact match first; otherwise a case-insensitive match when exactly one candidate exists."""
     for item in items:
@@ -1102,8 +1438,13 @@ def _match_placeholder(placeholders: dict[str, str], name: str) -> str | None:
     return placeholders[found] if found is not None else None
 
 
-def normalise(spec: LoadedSpec, spec_file: str, dist: str) -> tuple[Capability, list[Diagnostic]]:
+def normalise(
+    spec: LoadedSpec,
+    spec_file: str,
+    dist: str,
+    broken_units: frozenset[PathKey] | set[PathKey] = frozenset(),
+) -> tuple[Capability, list[Diagnostic]]:
     """Build the model; raise :class:`SpecError` when an error makes generation impossible."""
-    normaliser = Normaliser(spec, spec_file, dist)
+    normaliser = Normaliser(spec, spec_file, dist, broken_units)
     model = normaliser.run()
     return model, normaliser.diagnostics

@@ -20,7 +20,9 @@ def py(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return repr(value)
-    if isinstance(value, list | tuple):
+    if isinstance(value, tuple):
+        return "(" + ", ".join(py(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
         return "[" + ", ".join(py(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{py(str(k))}: {py(v)}" for k, v in value.items()) + "}"

@@ -7,7 +7,9 @@ with ``if``/``then`` so each error points at the real leaf problem.
 
 from __future__ import annotations
 
+import difflib
 import json
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -16,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from naftiko_gen.diagnostics import Diagnostic, Level
-from naftiko_gen.loader import LoadedSpec
+from naftiko_gen.loader import LoadedSpec, PathKey
 
 SCHEMA_RESOURCE = "naftiko-capability.schema.json"
 
@@ -33,14 +35,69 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
 
 
-def check_schema(spec: LoadedSpec) -> list[Diagnostic]:
-    """Every schema violation in ``spec``, one diagnostic per leaf error, in document order."""
-    found: dict[tuple[tuple[str | int, ...], str], Diagnostic] = {}
+@dataclass
+class SchemaResult:
+    """Schema findings, sorted into what stops the build and what only leaves an operation out."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Operations, tools and consumed operations with a schema error: the normaliser leaves
+    # them out (the error is reported here as a warning, or as an error under --strict).
+    broken_units: set[PathKey] = field(default_factory=set)
+
+
+def check_schema(spec: LoadedSpec) -> SchemaResult:
+    """Every schema violation in ``spec``, one diagnostic per leaf error, in document order.
+
+    Unknown keys are warnings (they are ignored, and a near-miss spelling is named); a problem
+    inside one operation or tool is a warning that leaves that operation out; anything else is
+    an error, because nothing sensible can be generated around it."""
+    found: dict[tuple[PathKey, str], Diagnostic] = {}
+    result = SchemaResult()
     for error in _leaf_errors(_validator().iter_errors(spec.data)):
         path = tuple(error.absolute_path)
-        message = _describe(error)
-        found.setdefault((path, message), spec.diagnostic(Level.ERROR, "schema", message, path))
-    return sorted(found.values(), key=lambda d: (d.location.line, d.location.column, d.message))
+        code, message, hint = _describe(error)
+        if code == "unknown-key":
+            diagnostic = spec.diagnostic(Level.WARNING, code, message, path, hint)
+        else:
+            diagnostic = spec.diagnostic(Level.ERROR, code, message, path, hint)
+            unit = operation_unit(path)
+            if unit is not None:
+                result.broken_units.add(unit)
+                what = (
+                    "this operation"
+                    if "operations" in unit
+                    else "this tool" if "tools" in unit else "this adapter"
+                )
+                diagnostic = replace(
+                    diagnostic, level=Level.WARNING, message=f"{message}; {what} is left out"
+                )
+        found.setdefault((path, message), diagnostic)
+    result.diagnostics = sorted(
+        found.values(), key=lambda d: (d.location.line, d.location.column, d.message)
+    )
+    return result
+
+
+_UNITS: tuple[tuple[str | type, ...], ...] = (
+    ("capability", "exposes", int, "resources", int, "operations", int),
+    ("capability", "exposes", int, "tools", int),
+    ("capability", "exposes", int, "skills", int, "tools", int),
+    ("capability", "consumes", int, "resources", int, "operations", int),
+)
+
+
+def operation_unit(path: PathKey) -> PathKey | None:
+    """The operation or tool that ``path`` lies inside, if any (the unit a problem leaves out)."""
+    for pattern in _UNITS:
+        if len(path) < len(pattern):
+            continue
+        prefix = path[: len(pattern)]
+        if all(
+            (isinstance(part, int) and not isinstance(part, bool)) if want is int else part == want
+            for part, want in zip(prefix, pattern, strict=True)
+        ):
+            return prefix
+    return None
 
 
 def _leaf_errors(errors: Any) -> list[ValidationError]:
@@ -58,34 +115,58 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _describe(error: ValidationError) -> str:
-    """Say what is wrong in words a spec author uses, not the validator's internal repr."""
+def _describe(error: ValidationError) -> tuple[str, str, str]:
+    """Code, message and hint in words a spec author uses, not the validator's internal repr."""
     kind = error.validator
     expected: Any = error.validator_value
     instance: Any = error.instance
     subschema: Any = error.schema
     if kind == "required":
         missing = [key for key in expected if key not in (instance or {})]
-        return f"missing required key {', '.join(repr(k) for k in missing)}"
+        keys = ", ".join(repr(k) for k in missing)
+        return "missing-key", f"missing required key {keys}", f"add {keys} here"
     if kind == "additionalProperties":
         allowed = sorted(subschema.get("properties", {}))
         extras = sorted(set(instance) - set(allowed))
-        hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-        return f"unexpected key {', '.join(repr(k) for k in extras)}{hint}"
+        guesses = [
+            f"{extra!r} → {match[0]!r}"
+            for extra in extras
+            if (match := difflib.get_close_matches(extra, allowed, n=1, cutoff=0.6))
+        ]
+        hint = f"did you mean {', '.join(guesses)}? " if guesses else ""
+        hint += f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
+        return (
+            "unknown-key",
+            f"unexpected key {', '.join(repr(k) for k in extras)} is ignored",
+            hint,
+        )
     if kind == "type":
         kinds = expected if isinstance(expected, list) else [expected]
-        return f"expected {' or '.join(kinds)}, got {_json_type(instance)} {_short(instance)}"
+        wanted = " or ".join(kinds)
+        return (
+            "wrong-type",
+            f"expected {wanted}, got {_json_type(instance)} {_short(instance)}",
+            f"write a {wanted} here",
+        )
     if kind == "enum":
-        return f"{_short(instance)} is not one of {', '.join(str(v) for v in expected)}"
+        choices = ", ".join(str(v) for v in expected)
+        guess = difflib.get_close_matches(str(instance), [str(v) for v in expected], n=1)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
+        return "bad-value", f"{_short(instance)} is not one of {choices}", hint + f"use {choices}"
     if kind == "const":
-        return f"expected {_short(expected)}, got {_short(instance)}"
+        return "bad-value", f"expected {_short(expected)}, got {_short(instance)}", ""
     if kind == "minItems":
-        return f"must contain at least {expected} item{'s' if expected != 1 else ''}"
+        plural = "s" if expected != 1 else ""
+        return "empty-value", f"must contain at least {expected} item{plural}", ""
     if kind == "minLength":
-        return "must not be empty"
+        return "empty-value", "must not be empty", "write a value, or remove the key"
     if kind == "not":
-        return f"{_short(instance)} is not allowed here"
-    return error.message if len(error.message) <= 160 else error.message[:157] + "..."
+        return "bad-value", f"{_short(instance)} is not allowed here", ""
+    if kind == "pattern":
+        what = subschema.get("description") or f"the pattern {expected}"
+        return "bad-value", f"{_short(instance)} is not valid here: expected {what}", ""
+    message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+    return "schema", message, ""
 
 
 def _json_type(value: Any) -> str:

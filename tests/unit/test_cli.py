@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -36,21 +37,35 @@ def test_validate_accepts_the_seed_spec() -> None:
     assert output.strip().endswith("web-sessions.yaml: ok")
 
 
-def test_validate_prints_file_line_column_and_exits_1(tmp_path: Path) -> None:
+def test_a_dangling_call_is_a_located_warning_and_the_rest_still_builds(tmp_path: Path) -> None:
     spec = tmp_path / "broken.yaml"
     spec.write_text(
         SEED.read_text("utf-8").replace(
-            "call: web-sessions.getauthstatus", "call: web-sessions.nope", 1
+            "call: web-sessions.getauthstatus", "call: web-sessions.getauthstatu", 1
         )
     )
 
     code, output = run("validate", str(spec))
 
-    assert code == 1
+    assert code == 0
     assert (
-        f"{spec}:50:15: error: call 'web-sessions.nope': "
-        "namespace 'web-sessions' has no operation 'nope'" in output
+        f"{spec}:50:15: warning[unknown-operation]: call 'web-sessions.getauthstatu': "
+        "namespace 'web-sessions' has no operation 'getauthstatu'; "
+        "POST /v1/iserver/auth/status is left out" in output
     )
+    assert "    hint: did you mean web-sessions.getauthstatus?" in output
+    assert output.strip().endswith("ok (1 warnings)")
+    assert run("validate", "--strict", str(spec))[0] == 1
+
+
+def test_when_every_call_dangles_the_spec_is_invalid(tmp_path: Path) -> None:
+    spec = tmp_path / "broken.yaml"
+    spec.write_text(SEED.read_text("utf-8").replace("web-sessions.getauthstatus", "x.y"))
+
+    code, output = run("validate", str(spec))
+
+    assert code == 1
+    assert "error[nothing-to-expose]" in output
     assert "Traceback" not in output
 
 
@@ -61,7 +76,42 @@ def test_validate_reports_schema_errors_located(tmp_path: Path) -> None:
     code, output = run("validate", str(spec))
 
     assert code == 1
-    assert f"{spec}:39:11: error:" in output
+    assert f'{spec}:39:11: error[wrong-type]: expected integer, got string "eighty"' in output
+
+
+def test_a_misspelt_key_gets_a_did_you_mean_hint(tmp_path: Path) -> None:
+    spec = tmp_path / "typo.yaml"
+    spec.write_text(SEED.read_text("utf-8").replace("baseUri:", "baseUrl:", 1))
+
+    code, output = run("validate", str(spec))
+
+    assert code == 1
+    assert "warning[unknown-key]: unexpected key 'baseUrl' is ignored" in output
+    assert "did you mean 'baseUrl' → 'baseUri'?" in output
+
+
+def test_format_json_gives_the_same_diagnostics_machine_readably(tmp_path: Path) -> None:
+    spec = tmp_path / "broken.yaml"
+    spec.write_text(SEED.read_text("utf-8").replace("web-sessions.getauthstatus", "x.y", 1))
+
+    result = CliRunner().invoke(main, ["validate", "--format", "json", str(spec)])
+
+    document = json.loads(result.stdout)
+    assert result.exit_code == document["exit_code"] == 0
+    (entry,) = document["specs"]
+    assert entry["status"] == "ok"
+    (record,) = entry["diagnostics"]
+    assert record == {
+        "file": str(spec),
+        "line": 50,
+        "column": 15,
+        "level": "warning",
+        "code": "unknown-namespace",
+        "message": "call 'x.y': no consumes namespace 'x' (declared: web-sessions); "
+        "POST /v1/iserver/auth/status is left out",
+        "path": "$.capability.exposes[0].resources[0].operations[0].call",
+        "hint": "call a namespace declared under `consumes`",
+    }
 
 
 @pytest.mark.parametrize(
@@ -133,7 +183,7 @@ def test_build_refuses_to_overwrite_hand_edits_unless_forced(tmp_path: Path) -> 
 
     code, output = run("build", str(SEED), "-o", str(out))
 
-    assert code == 1
+    assert code == 2
     assert "web_sessions/settings.py" in output
     assert edited.read_text().endswith("# my change\n")
     assert run("build", str(SEED), "-o", str(out), "--force")[0] == 0
@@ -147,7 +197,7 @@ def test_build_refuses_a_folder_it_did_not_write(tmp_path: Path) -> None:
 
     code, output = run("build", str(SEED), "-o", str(out))
 
-    assert code == 1
+    assert code == 2
     assert "was not written by naftiko-gen" in output
     assert (out / "notes.txt").read_text() == "precious"
 

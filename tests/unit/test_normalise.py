@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from naftiko_gen.build import validate
 from naftiko_gen.diagnostics import Level, SpecError
 from naftiko_gen.loader import load_spec, parse_text
 from naftiko_gen.model import Capability
@@ -171,60 +172,120 @@ def test_literal_with_values_become_constants() -> None:
     }
 
 
-def test_call_to_an_unknown_operation_is_a_located_error() -> None:
-    found = errors("""
-        - type: mcp
-          namespace: demo-mcp
-          tools:
-          - name: nope
-            call: api.nothing
-        """)
+KEEPER = """
+- type: mcp
+  namespace: demo-mcp
+  port: 9091
+  tools:
+  - {name: keeper, call: api.getitem}
+"""
 
+
+def test_call_to_an_unknown_operation_leaves_the_tool_out_with_a_located_warning() -> None:
+    model, found = build(KEEPER + "  - {name: nope, call: api.getiten}\n")
+
+    assert model.mcp is not None
+    assert [t.name for t in model.mcp.tools] == ["keeper"]
     assert found == [
-        "demo.yaml:41:13: error: call 'api.nothing': namespace 'api' has no operation 'nothing' "
-        "[unknown-operation] (at $.capability.exposes[0].tools[0].call)"
+        "demo.yaml:42:26: warning[unknown-operation]: call 'api.getiten': namespace 'api' has no "
+        "operation 'getiten'; tool 'nope' is left out (at $.capability.exposes[0].tools[1].call)"
+        "\n    hint: did you mean api.getitem?"
     ]
 
 
+def test_unknown_operation_is_an_error_under_strict(tmp_path: Path) -> None:
+    spec = tmp_path / "demo.yaml"
+    text = BASE.replace("/v1/\n", "/v1\n") + textwrap.indent(KEEPER, "  ")
+    spec.write_text(text + "    - {name: nope, call: api.x}\n")
+
+    with pytest.raises(SpecError) as raised:
+        validate(spec, strict=True)
+
+    assert [d.code for d in raised.value.diagnostics] == ["unknown-operation"]
+    assert raised.value.diagnostics[0].level is Level.ERROR
+
+
+def test_when_every_operation_is_left_out_nothing_to_expose_is_the_error() -> None:
+    found = errors("""
+        - type: mcp
+          namespace: demo-mcp
+          tools:
+          - {name: nope, call: api.nothing}
+        """)
+
+    assert len(found) == 1
+    assert "error[nothing-to-expose]" in found[0]
+
+
 def test_call_to_an_unknown_namespace_lists_the_declared_ones() -> None:
-    (found,) = errors("""
-        - type: mcp
-          namespace: demo-mcp
-          tools:
-          - name: nope
-            call: other.getitem
-        """)
+    _, found = build(KEEPER + "  - {name: nope, call: other.getitem}\n")
 
-    assert "no consumes namespace 'other' (declared: api)" in found
+    (line,) = found
+    assert "warning[unknown-namespace]" in line
+    assert "no consumes namespace 'other' (declared: api)" in line
 
 
-def test_duplicate_tool_names_are_an_error() -> None:
-    found = errors("""
+def test_a_call_through_the_exposing_namespace_is_resolved_when_the_operation_is_unique() -> None:
+    model, found = build(KEEPER + "  - {name: via-self, call: demo-mcp.additem}\n")
+
+    assert model.mcp is not None
+    assert model.mcp.tools[1].call.operation.name == "additem"
+    assert any("warning[call-namespace-guessed]" in line for line in found)
+
+
+def test_duplicate_tool_names_keep_the_first() -> None:
+    model, found = build("""
         - type: mcp
           namespace: demo-mcp
           tools:
           - {name: twin, call: api.getitem}
-          - {name: twin, call: api.getitem}
+          - {name: twin, call: api.additem}
         """)
 
-    assert any("[duplicate-tool]" in line for line in found)
+    assert model.mcp is not None
+    assert [t.call.operation.name for t in model.mcp.tools] == ["getitem"]
+    assert any("warning[duplicate-tool]" in line and "first at line 40" in line for line in found)
 
 
-def test_with_source_from_another_declared_namespace_is_an_error() -> None:
-    found = errors("""
+def test_tool_names_are_sanitised_and_cut_to_64_characters_stably() -> None:
+    long_name = "get-" + "x" * 80
+    exposes = f"""
         - type: mcp
           namespace: demo-mcp
           tools:
-          - name: get-item
-            call: api.getitem
-            with: {accountId: api.accountId}
-        """)
+          - {{name: 'get item/now', call: api.getitem}}
+          - {{name: {long_name}, call: api.additem}}
+        """
+    model, found = build(exposes)
+    again, _ = build(exposes)
 
-    assert any("[unknown-with-source]" in line for line in found)
+    assert model.mcp is not None and again.mcp is not None
+    names = [t.name for t in model.mcp.tools]
+    assert names[0] == "get-item-now"
+    assert len(names[1]) == 64 and names[1].startswith("get-xxx")
+    assert names == [t.name for t in again.mcp.tools]
+    assert any("warning[tool-name-too-long]" in line for line in found)
+    assert any("warning[tool-name-sanitised]" in line for line in found)
 
 
-def test_duplicate_route_is_an_error() -> None:
-    found = errors("""
+def test_more_than_128_tools_is_a_warning() -> None:
+    tools = "\n".join(f"  - {{name: t{i}, call: api.getitem}}" for i in range(129))
+    model, found = build("- type: mcp\n  namespace: demo-mcp\n  tools:\n" + tools + "\n")
+
+    assert model.mcp is not None and len(model.mcp.tools) == 129
+    assert any("warning[too-many-tools]" in line for line in found)
+
+
+def test_with_source_from_another_declared_namespace_leaves_the_tool_out() -> None:
+    _, found = build(
+        KEEPER + "  - {name: get-item, call: api.getitem, with: {accountId: api.accountId}}\n"
+    )
+
+    assert any("warning[unknown-with-source]" in line for line in found)
+
+
+def test_duplicate_route_keeps_the_first_and_names_its_line() -> None:
+    model, found = build("""
         - type: rest
           namespace: demo-rest
           resources:
@@ -236,7 +297,9 @@ def test_duplicate_route_is_an_error() -> None:
             - {method: GET, name: again, call: api.getitem}
         """)
 
-    assert any("[duplicate-route]" in line for line in found)
+    assert model.rest is not None
+    assert [op.handler for op in model.rest.operations] == ["first"]
+    assert any("warning[duplicate-route]" in line and "first at line" in line for line in found)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,101 @@
+"""Every diagnostic code naftiko-gen reports, with the fix a spec author should try.
+
+Codes are part of the interface (people grep and filter on them, ``--format json`` carries them), so
+they live in one table: a test checks that every code the generator can emit is listed here, and
+``docs/diagnostics.md`` is written from it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+HINTS: Final[dict[str, str]] = {
+    # -- reading the file ------------------------------------------------------------------------
+    "unreadable": "check the path and the file's permissions",
+    "file-too-large": "split the capability, or import shared consumes from other files",
+    "not-utf8": "save the file as UTF-8",
+    "binary": "this is not a text file: pass the YAML capability spec",
+    "empty": "write a capability: start from `naftiko-gen validate` on an example",
+    "yaml": "fix the YAML syntax at the position shown (indentation, quotes, colons)",
+    "yaml-too-deep": "flatten the document: nesting this deep is not a capability",
+    "yaml-key": "use plain strings as mapping keys",
+    "duplicate-key": "remove one of the two keys: YAML parsers silently keep only one",
+    "yaml-too-large": "expand fewer YAML aliases (refused as a billion-laughs risk) or split the "
+    "capability into several files",
+    # -- whole-spec refusals ---------------------------------------------------------------------
+    "not-naftiko": "add `naftiko: 1.0.0-alpha2` at the top of a capability spec",
+    "version-mapping": "write the version as a string: `naftiko: 1.0.0-alpha2`",
+    "unsupported-version": "use one of the supported versions listed",
+    "not-a-capability": "add a `capability:` mapping with `consumes` and `exposes`",
+    "nothing-to-expose": "add a REST operation, an MCP tool or a skill that calls a consumed "
+    "operation (files with only `consumes` are meant to be imported by another capability)",
+    "schema": "change the value to the shape shown; see docs/diagnostics.md",
+    "missing-key": "add the key shown",
+    "wrong-type": "write a value of the type shown",
+    "bad-value": "use one of the values shown",
+    "empty-value": "write a value, or remove the key",
+    # -- shape (warnings) ------------------------------------------------------------------------
+    "unknown-key": "remove the key or fix its spelling; naftiko-gen ignores it",
+    "official-shape": "accepted by naftiko-gen, but the official alpha2 schema (and the Naftiko "
+    "engine) reject it; rewrite it as shown to stay portable",
+    # -- binds and variables ---------------------------------------------------------------------
+    "bind-location": "make the bind file exist at the path shown (a .env style `KEY=value` file), "
+    "or remove `location` to read environment variables",
+    "undeclared-variable": "declare the variable under `binds` (namespace env) so readers know the "
+    "package needs it",
+    # -- consumes --------------------------------------------------------------------------------
+    "missing-namespace": "give the consumes entry a `namespace`",
+    "duplicate-namespace": "rename one namespace, or give both entries the same baseUri and "
+    "authentication so they can be merged",
+    "merged-namespace": "declare the namespace once and list all its resources under it",
+    "bad-base-uri": "write an absolute URL such as https://api.example.com/v1",
+    "empty-base-uri": "set the baseUri, or set the <NAMESPACE>_BASE_URI variable when serving",
+    "bad-import": "write `import: <namespace>` and `location: ./shared/file.yaml`",
+    "import-unreadable": "make the imported file exist at that path (relative to this spec)",
+    "import-not-found": "import a namespace the file declares under `consumes`",
+    "nested-import": "import the file that declares the namespace itself",
+    "apikey-key": "add `key: X-Api-Key` (the header or query parameter name) to the apikey block",
+    "unsupported-auth": "use bearer, basic, apikey, oauth1, aws-sig-v4 or certificate, or pass "
+    "the credential as a header parameter",
+    "unsupported-template": "use `{{VAR}}` for a bind variable or `{{tools.x}}`/`{{rest.x}}` for "
+    "an input",
+    "ignored-adapter-parameter": "adapter-level parameters must be headers with a `value`",
+    "unnamed-operation": "give the consumed operation a `name` so it can be called",
+    "duplicate-operation": "rename one of the operations; calls go to the first",
+    "unnamed-parameter": "give the parameter a `name`, or remove it",
+    "unsupported-parameter-location": "use `in: path`, `query`, `header` or `body`",
+    "unused-path-parameter": "add `{name}` to the resource path, or declare it `in: query`",
+    # -- exposes ---------------------------------------------------------------------------------
+    "unsupported-adapter": "naftiko-gen generates rest, mcp and skill adapters",
+    "multiple-mcp": "merge the MCP adapters' tools into one adapter, or split the capability",
+    "multiple-rest": "merge the REST adapters into one, or split the capability",
+    "bad-method": "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
+    "duplicate-route": "remove or rename the second operation; the first one is kept",
+    "unnamed-tool": "give the MCP tool a `name`",
+    "duplicate-tool": "rename one of the tools; the first one is kept",
+    "tool-name-sanitised": "use only letters, digits, '_', '-' and '.' in tool names",
+    "tool-name-too-long": "use a name of at most 64 characters (MCP clients refuse longer ones)",
+    "too-many-tools": "split the capability: many MCP clients cap tools at 128",
+    "unsupported-operation": "add `call: <namespace>.<operation>` (steps, mocks and ref come "
+    "with a later release)",
+    "unsupported-tool": "add `call: <namespace>.<operation>` (steps, mocks and ref come with a "
+    "later release)",
+    "unsupported-mcp-feature": "MCP resources and prompts come with a later release",
+    "unsupported-output": "use `mapping: $.` to return the upstream body unchanged",
+    "unknown-hint": "use readOnly, destructive, idempotent or openWorld",
+    "bad-call": "write `call: <namespace>.<operation>`",
+    "unknown-namespace": "call a namespace declared under `consumes`",
+    "call-namespace-guessed": "call the consumes namespace that declares the operation",
+    "unknown-operation": "call an operation declared under that namespace (names are "
+    "case-sensitive)",
+    "broken-operation": "fix the consumed operation's errors reported above",
+    "unknown-with-source": "write `with: {param: rest.x}` (REST) or `tools.x` (MCP)",
+    "bad-with-value": "use a reference such as `tools.x` or a plain scalar",
+    "unused-with": "remove the `with` key, or name a parameter of the called operation",
+    "unbound-parameter": "bind it with `with: {param: tools.param}` or declare it as an input",
+    "unknown-path-parameter": "add `{name}` to the path, or declare the input `in: query`",
+}
+
+
+def hint_for(code: str) -> str:
+    return HINTS.get(code, "")
