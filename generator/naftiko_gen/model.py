@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-JsonType = Literal["string", "integer", "number", "boolean", "object", "array"]
-UpstreamLocation = Literal["path", "query", "header", "body"]
+from naftiko_gen.bodies import BodyPlan
+
+JsonType = Literal["string", "integer", "number", "boolean", "object", "array", "any"]
+# "template": a value only used inside the operation's body template.
+UpstreamLocation = Literal["path", "query", "header", "body", "template"]
 RestSource = Literal["path", "query", "body"]
 
 PYTHON_TYPES: dict[str, str] = {
@@ -21,6 +24,7 @@ PYTHON_TYPES: dict[str, str] = {
     "boolean": "bool",
     "object": "dict[str, Any]",
     "array": "list[Any]",
+    "any": "Any",
 }
 
 
@@ -61,6 +65,7 @@ class UpstreamOperation:
     path_expr: str
     params: tuple[UpstreamParam, ...]
     description: str
+    body: BodyPlan | None = None
 
     @property
     def query_params(self) -> tuple[UpstreamParam, ...]:
@@ -71,13 +76,9 @@ class UpstreamOperation:
         return tuple(p for p in self.params if p.location == "header")
 
     @property
-    def body_param(self) -> UpstreamParam | None:
-        return next((p for p in self.params if p.location == "body"), None)
-
-    @property
-    def sends_body(self) -> bool:
+    def sends_empty_body(self) -> bool:
         """POST/PUT/PATCH always carry a body (possibly empty) so Content-Length is always sent."""
-        return self.body_param is not None or self.http_method in ("POST", "PUT", "PATCH")
+        return self.body is None and self.http_method in ("POST", "PUT", "PATCH")
 
     @property
     def signature_params(self) -> tuple[UpstreamParam, ...]:
@@ -104,6 +105,10 @@ class Upstream:
     def uses_base64(self) -> bool:
         return any("base64" in expr for _, expr in self.headers)
 
+    def body_uses(self, helper: str) -> bool:
+        """Whether a body expression calls ``helper``, so the module defines only what it uses."""
+        return any(op.body and f"{helper}(" in op.body.expr for op in self.operations)
+
 
 @dataclass(frozen=True)
 class Input:
@@ -117,7 +122,7 @@ class Input:
     rest_key: str
 
     def json_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": self.json_type}
+        schema: dict[str, Any] = {} if self.json_type == "any" else {"type": self.json_type}
         if self.description:
             schema["description"] = self.description
         return schema
@@ -249,6 +254,15 @@ class Capability:
     mcp: McpAdapter | None
     generator_version: str
     openapi: dict[str, Any]
+
+    def body_helper(self, helper: str) -> bool:
+        return any(upstream.body_uses(helper) for upstream in self.upstreams)
+
+    @property
+    def sends_text_bodies(self) -> bool:
+        return any(
+            op.body and op.body.kind == "text" for u in self.upstreams for op in u.operations
+        )
 
     @property
     def selects_outputs(self) -> bool:

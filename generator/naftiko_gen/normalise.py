@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from naftiko_gen import __version__, naming
+from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
@@ -71,6 +72,7 @@ class _ConsumedOp:
     description: str
     where: PathKey
     source: LoadedSpec
+    body: Any = None
 
 
 @dataclass
@@ -689,6 +691,7 @@ class Normaliser:
                     str(op.get("description") or ""),
                     opwhere,
                     self.spec,
+                    op.get("body"),
                 )
         return ops
 
@@ -791,13 +794,6 @@ class Normaliser:
                 # Fixed-value parameters become constants at the call site (see _bindings).
                 pass
             json_type = _json_type(raw.get("type"), "object" if location == "body" else "string")
-            if location == "body" and any(p.location == "body" for p in params):
-                self.error(
-                    "unsupported-body-fields",
-                    "several 'in: body' parameters are not supported yet; declare one named 'body'",
-                    pwhere,
-                )
-                continue
             params.append(
                 UpstreamParam(
                     name=name,
@@ -809,6 +805,7 @@ class Normaliser:
                 )
             )
         path_expr = self._path_expr(op, params, args)
+        body = self._body(op, params, args)
         operation = UpstreamOperation(
             name=op.name,
             method_name=naming.unique(naming.snake(op.name), ns.method_names),
@@ -817,9 +814,67 @@ class Normaliser:
             path_expr=path_expr,
             params=tuple(params),
             description=op.description,
+            body=body,
         )
         ns.built[op.name] = operation
         return operation
+
+    def _body(
+        self, op: _ConsumedOp, params: list[UpstreamParam], args: set[str]
+    ) -> BodyPlan | None:
+        """The request body: the operation's ``body`` template, else its ``in: body``
+        parameters — one named ``body`` (or the only one) is the whole body, several are the
+        members of a JSON object (§7.5)."""
+        fields = [p for p in params if p.location == "body"]
+        if op.body is not None:
+
+            def resolve(name: str, whole: bool) -> str:
+                return self._body_placeholder(name, whole, params, args, (*op.where, "body"))
+
+            try:
+                return plan_body(op.body, resolve)
+            except BodyProblem as problem:
+                self.error(problem.code, problem.message, (*op.where, "body"))
+                return None
+        if len(fields) == 1 and (
+            fields[0].name.lower() == "body" or fields[0].json_type in ("object", "array")
+        ):
+            return BodyPlan("json", fields[0].arg, "application/json")
+        if fields:
+            members = ", ".join(f"{py(p.name)}: {p.arg}" for p in fields)
+            expr = f"{{k: v for k, v in {{{members}}}.items() if v is not None}}"
+            return BodyPlan("json", expr, "application/json")
+        return None
+
+    def _body_placeholder(
+        self,
+        name: str,
+        whole: bool,
+        params: list[UpstreamParam],
+        args: set[str],
+        where: PathKey,
+    ) -> str:
+        """``{{tools.x}}``/``{{rest.x}}``/``{{x}}`` in a body is the caller's input ``x``;
+        ``{{VAR}}``/``{{env.VAR}}`` a bind variable."""
+        prefix, _, rest = name.partition(".")
+        if rest and (prefix in REFERENCE_PREFIXES or prefix in self.all_namespaces):
+            name = rest
+        else:
+            secret = self.secret_expr("{{" + name + "}}", where)
+            if secret is not None:
+                return secret
+        param = _find(params, name, lambda p: p.name)
+        if param is None:
+            param = UpstreamParam(
+                name=name,
+                location="template",
+                arg=naming.unique(naming.snake(name), args),
+                json_type="any" if whole else "string",
+                required=False,
+                description="",
+            )
+            params.append(param)
+        return str(param.arg)
 
     def _path_expr(self, op: _ConsumedOp, params: list[UpstreamParam], args: set[str]) -> str:
         """``{x}`` and ``{{x}}`` both substitute (§7.3), matched case-insensitively when unique;
@@ -829,6 +884,17 @@ class Normaliser:
         position = 0
         for match in _PLACEHOLDER.finditer(path):
             name = match.group(1) or match.group(2)
+            prefix, _, rest = name.partition(".")
+            if rest and (prefix in REFERENCE_PREFIXES or prefix in self.all_namespaces):
+                name = rest  # '{{tools.x}}' in a consumed path is the input x
+            elif match.group(1) and (
+                secret := self.secret_expr(match.group(0), (*op.where, "path"))
+            ):
+                if match.start() > position:
+                    parts.append(py(path[position : match.start()]))
+                parts.append(f"quote_segment({secret})")
+                position = match.end()
+                continue
             param = _find(params, name, lambda p: p.name)
             if param is None:
                 param = UpstreamParam(
@@ -1267,7 +1333,7 @@ class Normaliser:
                     continue
                 bindings.append(Binding(param.arg, None, expr, True))
                 continue
-            elif declared and param.name not in declared:
+            elif declared and param.name not in declared and param.location != "template":
                 if param.required:
                     self.warning(
                         "unbound-parameter",

@@ -57,7 +57,7 @@ def _operation(op: RestOperation) -> dict[str, Any]:
         document["requestBody"] = {
             "required": body.required,
             "description": body.description or "JSON request body, forwarded upstream.",
-            "content": {"application/json": {"schema": {"type": body.json_type}}},
+            "content": {"application/json": {"schema": _type_schema(body)}},
         }
     document["responses"] = {
         "200": {
@@ -76,8 +76,12 @@ def _parameter(i: Input) -> dict[str, Any]:
         "name": i.rest_key,
         "in": i.rest_source,
         "required": True if i.rest_source == "path" else i.required,
-        "schema": {"type": i.json_type},
+        "schema": _type_schema(i),
     }
     if i.description:
         parameter["description"] = i.description
     return parameter
+
+
+def _type_schema(i: Input) -> dict[str, Any]:
+    return {} if i.json_type == "any" else {"type": i.json_type}
