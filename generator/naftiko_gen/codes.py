@@ -36,11 +36,12 @@ HINTS: Final[dict[str, str]] = {
     "empty-value": "write a value, or remove the key",
     # -- shape (warnings) ------------------------------------------------------------------------
     "unknown-key": "remove the key or fix its spelling; naftiko-gen ignores it",
+    "misspelt-key": "rename the key to the one suggested",
     "official-shape": "accepted by naftiko-gen, but the official alpha2 schema (and the Naftiko "
     "engine) reject it; rewrite it as shown to stay portable",
     # -- binds and variables ---------------------------------------------------------------------
-    "bind-location": "make the bind file exist at the path shown (a .env style `KEY=value` file), "
-    "or remove `location` to read environment variables",
+    "bind-location": "point `location` at a JSON or YAML file (file:///path or a path relative "
+    "to the working directory), or remove it to read environment variables",
     "undeclared-variable": "declare the variable under `binds` (namespace env) so readers know the "
     "package needs it",
     # -- consumes --------------------------------------------------------------------------------
@@ -81,7 +82,8 @@ HINTS: Final[dict[str, str]] = {
     "unsupported-tool": "add `call: <namespace>.<operation>` (steps, mocks and ref come with a "
     "later release)",
     "unsupported-mcp-feature": "MCP resources and prompts come with a later release",
-    "unsupported-output": "use `mapping: $.` to return the upstream body unchanged",
+    "unsupported-output": "use `mapping: $.` (the whole body) or a path such as `mapping: $.data`",
+    "unsupported-body-type": "use a json, text, xml, sparql or formUrlEncoded body",
     "unknown-hint": "use readOnly, destructive, idempotent or openWorld",
     "bad-call": "write `call: <namespace>.<operation>`",
     "unknown-namespace": "call a namespace declared under `consumes`",
@@ -99,3 +101,14 @@ HINTS: Final[dict[str, str]] = {
 
 def hint_for(code: str) -> str:
     return HINTS.get(code, "")
+
+
+def markdown_table() -> str:
+    """The code table of docs/diagnostics.md (a test keeps the two equal)."""
+    rows = ["| code | what to do |", "|---|---|"]
+    rows += [f"| `{code}` | {hint.replace('|', '/')} |" for code, hint in HINTS.items()]
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

@@ -36,6 +36,10 @@ class Secret:
     env_var: str
     field: str
     bind_namespace: str
+    # A bind with ``location``: the value is key ``env_var`` of this JSON/YAML file, read at
+    # start-up; the variable ``bind_file_override`` names another file in a deployment.
+    bind_file: str | None = None
+    bind_file_override: str | None = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,17 @@ class Capability:
     def sends_text_bodies(self) -> bool:
         return any(
             op.body and op.body.kind == "text" for u in self.upstreams for op in u.operations
+        )
+
+    @property
+    def bind_files(self) -> bool:
+        return any(secret.bind_file for secret in self.secrets)
+
+    @property
+    def yaml_bind_files(self) -> bool:
+        return any(
+            secret.bind_file and secret.bind_file.endswith((".yaml", ".yml"))
+            for secret in self.secrets
         )
 
     @property

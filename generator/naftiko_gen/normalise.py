@@ -245,32 +245,51 @@ class Normaliser:
                 where = (*base, i)
                 if not isinstance(bind, dict):
                     continue
-                if bind.get("location"):
-                    self.error(
-                        "unsupported-bind-location",
-                        "binds read from a 'location' file are not supported yet; "
-                        "use environment variables (remove 'location')",
-                        (*where, "location"),
-                    )
-                    continue
                 namespace = str(bind.get("namespace") or "env")
+                bind_file = self._bind_file(bind.get("location"), (*where, "location"))
+                if bind_file is False:
+                    continue
                 keys = bind.get("keys") or {}
                 if not isinstance(keys, dict):
                     continue
                 for variable, provider in keys.items():
                     env_var = str(provider) if provider else str(variable)
-                    self._add_secret(str(variable), env_var, namespace)
+                    path = bind_file if isinstance(bind_file, str) and bind_file else None
+                    self._add_secret(str(variable), env_var, namespace, path)
 
-    def _add_secret(self, variable: str, env_var: str, namespace: str) -> Secret:
+    def _bind_file(self, location: Any, where: PathKey) -> str | bool:
+        """A bind ``location`` is a JSON or YAML file read at start-up (never at build time):
+        ``file:///abs``, ``file:///./rel`` or a plain path (relative to the working directory,
+        as in the engine). ``""`` when there is none, ``False`` after an error."""
+        if not location:
+            return ""
+        text = str(location)
+        if text.startswith("file://"):
+            text = text[len("file://") :]
+            if text.startswith(("/./", "/../")):
+                text = text[1:]
+        elif re.match(r"^[a-z][a-z0-9+.-]*://", text):
+            self.error(
+                "bind-location",
+                f"bind location {location!r} is not a file; only file paths are read",
+                where,
+            )
+            return False
+        return text
+
+    def _add_secret(
+        self, variable: str, env_var: str, namespace: str, bind_file: str | None = None
+    ) -> Secret:
         existing = self.secrets.get(variable)
-        if existing is not None and existing.env_var == env_var:
+        if existing is not None and (existing.env_var, existing.bind_file) == (env_var, bind_file):
             return existing
         field_name = (
             existing.field
             if existing
             else naming.unique(naming.snake(variable), self.secret_fields)
         )
-        secret = Secret(variable, env_var, field_name, namespace)
+        override = f"{naming.env_prefix(namespace)}_BIND_FILE" if bind_file else None
+        secret = Secret(variable, env_var, field_name, namespace, bind_file, override)
         self.secrets[variable] = secret
         return secret
 

@@ -128,13 +128,19 @@ def _describe(error: ValidationError) -> tuple[str, str, str]:
     if kind == "additionalProperties":
         allowed = sorted(subschema.get("properties", {}))
         extras = sorted(set(instance) - set(allowed))
-        guesses = [
-            f"{extra!r} → {match[0]!r}"
+        matches = {
+            extra: match[0]
             for extra in extras
             if (match := difflib.get_close_matches(extra, allowed, n=1, cutoff=0.6))
-        ]
+        }
+        guesses = [f"{extra!r} → {known!r}" for extra, known in matches.items()]
         hint = f"did you mean {', '.join(guesses)}? " if guesses else ""
         hint += f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
+        misspelt = [extra for extra, known in matches.items() if known not in instance]
+        if misspelt:
+            # 'baseUrl' where 'baseUri' is missing: a typo, not an extra key to ignore.
+            keys = ", ".join(repr(k) for k in misspelt)
+            return "misspelt-key", f"unknown key {keys} (a misspelling?)", hint
         return (
             "unknown-key",
             f"unexpected key {', '.join(repr(k) for k in extras)} is ignored",

@@ -86,7 +86,7 @@ def test_a_misspelt_key_gets_a_did_you_mean_hint(tmp_path: Path) -> None:
     code, output = run("validate", str(spec))
 
     assert code == 1
-    assert "warning[unknown-key]: unexpected key 'baseUrl' is ignored" in output
+    assert "error[misspelt-key]: unknown key 'baseUrl' (a misspelling?)" in output
     assert "did you mean 'baseUrl' → 'baseUri'?" in output
 
 
