@@ -510,13 +510,6 @@ class Normaliser:
             )
             self.refused_namespaces.add(name)
             return
-        if auth_key == "auth" and "auth" in entry:
-            self.warning(
-                "official-shape",
-                "'auth' is read as 'authentication'",
-                (*where, "auth"),
-                "rename the key to 'authentication'",
-            )
         headers, query = self._auth(entry.get(auth_key), (*where, auth_key))
         static_headers = self._adapter_params(entry.get("inputParameters"), where)
         failed: set[str] = set()
