@@ -96,6 +96,30 @@ HINTS: Final[dict[str, str]] = {
     "unused-with": "remove the `with` key, or name a parameter of the called operation",
     "unbound-parameter": "bind it with `with: {param: tools.param}` or declare it as an input",
     "unknown-path-parameter": "add `{name}` to the path, or declare the input `in: query`",
+    # -- skill adapters (cases in tests/unit/test_skills.py) -------------------------------------
+    "multiple-skill": "merge the skill adapters into one",
+    "unsupported-skill-authentication": "remove `authentication` from the skill adapter; put the "
+    "catalogue behind your gateway",
+    "skill-unnamed": "give the skill a `name`",
+    "skill-bad-name": "use a kebab-case skill name",
+    "skill-duplicate": "rename one of the skills; the first one is kept",
+    "skill-tool-unnamed": "give the skill tool a `name`",
+    "skill-tool-duplicate": "rename one of the skill tools; the first one is kept",
+    "skill-tool-missing-from-or-instruction": "give the tool `from: {sourceNamespace, action}` or "
+    "`instruction: <file>`",
+    "skill-tool-both-from-and-instruction": "keep either `from` or `instruction`",
+    "skill-tool-uses-call": "replace `call` with the `from` value suggested",
+    "skill-bad-from": "write `from: {sourceNamespace: <rest or mcp namespace>, action: <name>}`",
+    "skill-unknown-source": "name a rest or mcp adapter of this capability as sourceNamespace",
+    "skill-unknown-action": "name an operation or tool of that adapter as action",
+    "skill-action-not-generated": "fix the problems reported for that operation or tool",
+    "skill-instruction-without-location": "give the skill a `location` folder holding the file",
+    "skill-instruction-unsafe": "use a path inside the skill's location folder",
+    "skill-instruction-not-found": "add the instruction file to the skill's location folder",
+    "skill-location-not-found": "create the folder, or fix `location` (file:///path)",
+    "skill-location-unsupported": "use a file:/// folder as the skill location",
+    "skill-location-too-large": "point `location` at the skill's own folder",
+    "skill-file-skipped": "remove the file, or keep it outside the skill folder",
 }
 
 

@@ -16,6 +16,7 @@ JsonType = Literal["string", "integer", "number", "boolean", "object", "array", 
 # "template": a value only used inside the operation's body template.
 UpstreamLocation = Literal["path", "query", "header", "body", "template"]
 RestSource = Literal["path", "query", "body"]
+SkillMode = Literal["rest", "mcp"]
 
 PYTHON_TYPES: dict[str, str] = {
     "string": "str",
@@ -244,6 +245,62 @@ class McpAdapter:
 
 
 @dataclass(frozen=True)
+class SkillTool:
+    """A skill tool: a pointer to a sibling adapter's operation or tool (``derived``), or an
+    instruction file of the skill (``instruction``). Skills never execute anything."""
+
+    name: str
+    description: str
+    target_namespace: str | None = None
+    action: str | None = None
+    mode: SkillMode | None = None
+    instruction: str | None = None
+
+    @property
+    def kind(self) -> Literal["derived", "instruction"]:
+        return "instruction" if self.instruction is not None else "derived"
+
+
+@dataclass(frozen=True)
+class SkillFile:
+    """A file of a skill's ``location`` folder, read at build time (``path``: relative, POSIX)."""
+
+    path: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One published skill: Agent Skills metadata, its tools and its files.
+
+    ``files`` is ``None`` when the skill has no usable ``location`` (``no_files_reason`` says why):
+    its contents and download routes then answer 404, as the engine's do.
+    """
+
+    name: str
+    description: str
+    license: str | None
+    compatibility: str | None
+    argument_hint: str | None
+    allowed_tools: str | None
+    user_invocable: bool | None
+    disable_model_invocation: bool | None
+    metadata: tuple[tuple[str, str], ...]
+    tools: tuple[SkillTool, ...]
+    files: tuple[SkillFile, ...] | None
+    no_files_reason: str
+
+
+@dataclass(frozen=True)
+class SkillAdapter:
+    namespace: str
+    port: int
+    description: str
+    skills: tuple[Skill, ...]
+
+
+@dataclass(frozen=True)
 class Capability:
     spec_file: str
     dist_name: str
@@ -258,6 +315,13 @@ class Capability:
     mcp: McpAdapter | None
     generator_version: str
     openapi: dict[str, Any]
+    skill: SkillAdapter | None = None
+
+    @property
+    def adapter_kinds(self) -> tuple[str, ...]:
+        """The HTTP listeners ``serve`` starts, in order: what ``--only`` chooses from."""
+        present = (("rest", self.rest), ("mcp", self.mcp), ("skill", self.skill))
+        return tuple(kind for kind, adapter in present if adapter is not None)
 
     def body_helper(self, helper: str) -> bool:
         return any(upstream.body_uses(helper) for upstream in self.upstreams)

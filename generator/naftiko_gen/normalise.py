@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from naftiko_gen import __version__, naming
+from naftiko_gen import __version__, naming, skills
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
@@ -32,6 +32,7 @@ from naftiko_gen.model import (
     RestOperation,
     RestSource,
     Secret,
+    SkillAdapter,
     Upstream,
     UpstreamLocation,
     UpstreamOperation,
@@ -165,11 +166,11 @@ class Normaliser:
         }
         self._binds(self.data)
         self._consumes(capability)
-        rest, mcp = self._exposes(capability)
-        if not self.failed and rest is None and mcp is None:
+        rest, mcp, skill = self._exposes(capability)
+        if not self.failed and rest is None and mcp is None and skill is None:
             self.error(
                 "nothing-to-expose",
-                "the capability exposes no REST operation and no MCP tool",
+                "the capability exposes no REST operation, no MCP tool and no skill",
                 ("capability", "exposes"),
             )
         if self.failed:
@@ -199,6 +200,7 @@ class Normaliser:
             mcp=mcp,
             generator_version=__version__,
             openapi={},
+            skill=skill,
         )
         return _with_openapi(model)
 
@@ -964,11 +966,16 @@ class Normaliser:
 
     # -- exposes -------------------------------------------------------------------------------
 
-    def _exposes(self, capability: dict[str, Any]) -> tuple[RestAdapter | None, McpAdapter | None]:
+    def _exposes(
+        self, capability: dict[str, Any]
+    ) -> tuple[RestAdapter | None, McpAdapter | None, SkillAdapter | None]:
         rest: RestAdapter | None = None
         mcp: McpAdapter | None = None
+        skill_entries: list[tuple[dict[str, Any], PathKey]] = []
         exposes = capability.get("exposes") or []
-        for i, adapter in enumerate(exposes if isinstance(exposes, list) else []):
+        if not isinstance(exposes, list):
+            exposes = []
+        for i, adapter in enumerate(exposes):
             where: PathKey = ("capability", "exposes", i)
             if not isinstance(adapter, dict) or where in self.broken_units:
                 continue
@@ -991,13 +998,46 @@ class Normaliser:
                     )
                     continue
                 mcp = self._mcp(adapter, where)
+            elif kind == "skill":
+                if skill_entries:
+                    self.error(
+                        "multiple-skill",
+                        "only one skill adapter per capability is supported; "
+                        "put every skill in the first one",
+                        where,
+                    )
+                    continue
+                skill_entries.append((adapter, where))
+            elif kind == "agent-skill":
+                self.warning(
+                    "unsupported-adapter",
+                    "exposes type 'agent-skill' is not a Naftiko adapter and is left out; to serve "
+                    "the skill, write it as 'type: skill' with 'skills: [{name, description, "
+                    "location}]' (location: the folder holding the skill file)",
+                    (*where, "type"),
+                )
             else:
                 self.warning(
                     "unsupported-adapter",
                     f"exposes type {kind!r} is not generated yet; it is left out",
                     (*where, "type"),
                 )
-        return rest, mcp
+        # Skills point at sibling adapters, so they are read once those are built.
+        skill = self._skill(skill_entries, exposes, rest, mcp)
+        return rest, mcp, skill
+
+    def _skill(
+        self,
+        entries: list[tuple[dict[str, Any], PathKey]],
+        exposes: list[Any],
+        rest: RestAdapter | None,
+        mcp: McpAdapter | None,
+    ) -> SkillAdapter | None:
+        """The ``type: skill`` adapter (see :mod:`naftiko_gen.skills`)."""
+        if not entries:
+            return None
+        adapter, where = entries[0]
+        return skills.skill_adapter(self, adapter, where, skills.siblings(exposes, rest, mcp))
 
     def _rest(self, adapter: dict[str, Any], where: PathKey) -> RestAdapter | None:
         namespace = str(adapter.get("namespace") or "rest")

@@ -14,6 +14,7 @@ import jinja2
 from naftiko_gen.catalog import catalog_document
 from naftiko_gen.model import Capability
 from naftiko_gen.pyliteral import comment_text, docstring_text, py
+from naftiko_gen.skills import skills_document
 
 PACKAGE_TEMPLATES = {
     "__init__.py": "pkg/__init__.py.j2",
@@ -89,6 +90,9 @@ def render_package(model: Capability) -> dict[str, str]:
         files[f"{model.package}/openapi.json"] = _json(model.openapi)
     if model.mcp:
         templates["mcp_server.py"] = "pkg/mcp_server.py.j2"
+    if model.skill:
+        templates["skill_app.py"] = "pkg/skill_app.py.j2"
+        files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))
     for name, template in templates.items():
         files[f"{model.package}/{name}"] = env.get_template(template).render(context)
     return dict(sorted(files.items()))

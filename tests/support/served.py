@@ -1,7 +1,7 @@
 """Run a generated package's console script as a real process and wait for it to be ready.
 
-Readiness is the ``<prog> ready: rest=URL mcp=URL`` line the generated CLI prints once every
-listener has started; nothing here sleeps.
+Readiness is the ``<prog> ready: rest=URL mcp=URL skill=URL`` line the generated CLI prints once
+every listener has started; nothing here sleeps.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ class Served:
     @property
     def mcp(self) -> str:
         return self.urls["mcp"]
+
+    @property
+    def skill(self) -> str:
+        return self.urls["skill"]
 
     def stderr(self) -> str:
         return self.stderr_path.read_text("utf-8", errors="replace")

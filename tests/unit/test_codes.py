@@ -328,7 +328,10 @@ def test_the_base_spec_of_this_table_is_clean(tmp_path: Path) -> None:
 
 
 def test_every_registered_code_has_a_case() -> None:
-    assert sorted(set(HINTS) - set(CASES)) == []
+    skill_tests = (ROOT / "tests" / "unit" / "test_skills.py").read_text("utf-8")
+    skill_codes = {code for code in HINTS if "skill" in code and f'"{code}"' in skill_tests}
+
+    assert sorted(set(HINTS) - set(CASES) - skill_codes) == []
 
 
 def test_every_code_in_the_generator_source_is_registered() -> None:
