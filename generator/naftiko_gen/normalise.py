@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from naftiko_gen import __version__, naming
+from naftiko_gen import auth as auth_types
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
@@ -30,6 +31,7 @@ from naftiko_gen.model import (
     RestSource,
     Secret,
     Upstream,
+    UpstreamAuth,
     UpstreamLocation,
     UpstreamOperation,
     UpstreamParam,
@@ -82,6 +84,7 @@ class _Namespace:
     attr: str
     built: dict[str, UpstreamOperation] = field(default_factory=dict)
     method_names: set[str] = field(default_factory=set)
+    auth: UpstreamAuth | None = None
 
 
 class Normaliser:
@@ -97,6 +100,8 @@ class Normaliser:
         self.all_namespaces: set[str] = set()
         # Namespaces whose consumes entry was refused: calls to them are not reported again.
         self.refused_namespaces: set[str] = set()
+        # Signing / client-certificate auth by (spec file, path of the authentication mapping).
+        self.upstream_auth: dict[tuple[str, PathKey], UpstreamAuth] = {}
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -400,6 +405,7 @@ class Normaliser:
             ops=ops,
             where=where,
             attr=naming.unique(naming.snake(name), self.secret_fields),
+            auth=self.upstream_auth.get((self.spec.file, (*where, "authentication"))),
         )
 
     def _base_uri_variables(
@@ -465,6 +471,11 @@ class Normaliser:
         if not isinstance(auth, dict):
             return (), ()
         kind = auth.get("type")
+        if kind in auth_types.TYPES:
+            signing = auth_types.consumed_auth(self, auth, where)
+            if signing is not None:
+                self.upstream_auth[(self.spec.file, where)] = signing
+            return (), ()
 
         def secret(key: str) -> str:
             expr = self.secret_expr(str(auth.get(key) or ""), (*where, key))
@@ -495,7 +506,8 @@ class Normaliser:
             return pair, ()
         self.error(
             "unsupported-auth",
-            f"authentication type {kind!r} is not supported yet (supported: bearer, basic, apikey)",
+            f"authentication type {kind!r} is not supported yet (supported: bearer, basic, "
+            "apikey, oauth1, aws-sig-v4, certificate)",
             (*where, "type"),
         )
         return (), ()
@@ -682,6 +694,7 @@ class Normaliser:
             base_uri_variables=ns.base_uri_variables,
             headers=ns.headers,
             query=ns.query,
+            auth=ns.auth,
             operations=tuple(ns.built.values()),
             description=ns.description,
         )
