@@ -58,6 +58,10 @@ HINTS: Final[dict[str, str]] = {
     "apikey-key": "add `key: X-Api-Key` (the header or query parameter name) to the apikey block",
     "unsupported-auth": "use bearer, basic, apikey, oauth1, aws-sig-v4 or certificate, or pass "
     "the credential as a header parameter",
+    "unsupported-auth-oauth1": "give oauth1 a consumerKey and a signingKey (RSA) or consumerSecret "
+    "(HMAC), from binds",
+    "unsupported-auth-aws-sig-v4": "give the service (`service:`) or use an *.amazonaws.com baseUri",
+    "unsupported-auth-certificate": "give the client certificate (certificate/keystore) from binds",
     "unsupported-template": "use `{{VAR}}` for a bind variable or `{{tools.x}}`/`{{rest.x}}` for "
     "an input",
     "ignored-adapter-parameter": "adapter-level parameters must be headers with a `value`",

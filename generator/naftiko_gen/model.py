@@ -91,6 +91,56 @@ class UpstreamOperation:
         return tuple(sorted(self.params, key=lambda p: not p.required))
 
 
+OAUTH1_METHODS = ("HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512", "RSA-SHA1", "RSA-SHA256", "RSA-SHA512")
+
+
+@dataclass(frozen=True)
+class OAuth1Auth:
+    """OAuth 1.0a request signing (RFC 5849 + body hash), e.g. Mastercard's APIs.
+
+    ``*_expr`` values read settings (bind secrets) at run time; ``*_source`` name the environment
+    variables behind a value, for start-up error messages."""
+
+    signature_method: str
+    consumer_key_expr: str
+    signing_key_expr: str | None
+    signing_key_source: str
+    keystore_password_expr: str | None
+    consumer_secret_expr: str | None
+    token_expr: str | None
+    token_secret_expr: str | None
+
+    @property
+    def uses_rsa(self) -> bool:
+        return self.signature_method.startswith("RSA-")
+
+
+@dataclass(frozen=True)
+class AwsSigV4Auth:
+    """AWS Signature Version 4. ``region_expr`` is ``None`` when the region is found at run time
+    (``<NS>_AWS_REGION``, the base URI host, ``AWS_REGION``, ``AWS_DEFAULT_REGION``)."""
+
+    service: str
+    region_expr: str | None
+    access_key_id_expr: str
+    secret_access_key_expr: str
+    session_token_expr: str | None
+    session_token_env: str | None
+
+
+@dataclass(frozen=True)
+class CertificateAuth:
+    """Mutual TLS: a client certificate (PEM or PKCS#12) and its key, loaded at start-up."""
+
+    cert_path_expr: str
+    cert_source: str
+    key_path_expr: str | None
+    password_expr: str | None
+
+
+UpstreamAuth = OAuth1Auth | AwsSigV4Auth | CertificateAuth
+
+
 @dataclass(frozen=True)
 class Upstream:
     """One consumes namespace: a base URI, an auth scheme and the operations exposures call."""
@@ -105,6 +155,8 @@ class Upstream:
     query: tuple[tuple[str, str], ...]
     operations: tuple[UpstreamOperation, ...]
     description: str
+    # Auth that is more than fixed headers (request signing, client certificates); see auth.py.
+    auth: UpstreamAuth | None = None
 
     @property
     def uses_base64(self) -> bool:
@@ -113,6 +165,22 @@ class Upstream:
     def body_uses(self, helper: str) -> bool:
         """Whether a body expression calls ``helper``, so the module defines only what it uses."""
         return any(op.body and f"{helper}(" in op.body.expr for op in self.operations)
+
+    @property
+    def oauth1(self) -> OAuth1Auth | None:
+        return self.auth if isinstance(self.auth, OAuth1Auth) else None
+
+    @property
+    def aws_sigv4(self) -> AwsSigV4Auth | None:
+        return self.auth if isinstance(self.auth, AwsSigV4Auth) else None
+
+    @property
+    def certificate(self) -> CertificateAuth | None:
+        return self.auth if isinstance(self.auth, CertificateAuth) else None
+
+    @property
+    def signs_requests(self) -> bool:
+        return self.oauth1 is not None or self.aws_sigv4 is not None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from naftiko_gen import __version__, naming, skills
+from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
@@ -34,6 +35,7 @@ from naftiko_gen.model import (
     Secret,
     SkillAdapter,
     Upstream,
+    UpstreamAuth,
     UpstreamLocation,
     UpstreamOperation,
     UpstreamParam,
@@ -92,6 +94,7 @@ class _Namespace:
     # Consumed operations that cannot be generated; calls to them are left out.
     failed: set[str] = field(default_factory=set)
     entry: dict[str, Any] = field(default_factory=dict)
+    auth: UpstreamAuth | None = None
 
 
 class Normaliser:
@@ -116,6 +119,8 @@ class Normaliser:
         self.all_namespaces: set[str] = set()
         # Namespaces whose consumes entry was refused: calls to them are not reported again.
         self.refused_namespaces: set[str] = set()
+        # Signing / client-certificate auth by (spec file, path of the authentication mapping).
+        self.upstream_auth: dict[tuple[str, PathKey], UpstreamAuth] = {}
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -528,6 +533,7 @@ class Normaliser:
             attr=naming.unique(naming.snake(name), self.secret_fields),
             failed=failed,
             entry=entry,
+            auth=self.upstream_auth.get((self.spec.file, (*where, auth_key))),
         )
 
     def _merge_namespace(
@@ -629,6 +635,13 @@ class Normaliser:
         if not isinstance(auth, dict):
             return (), ()
         kind = auth.get("type")
+        if isinstance(kind, str) and kind.lower().replace("_", "-") in ("apikey", "api-key"):
+            kind = "apikey"  # 'apiKey', 'api_key': the OpenAPI spellings
+        if kind in auth_types.TYPES:
+            signing = auth_types.consumed_auth(self, auth, where)
+            if signing is not None:
+                self.upstream_auth[(self.spec.file, where)] = signing
+            return (), ()
 
         def secret(key: str) -> str:
             expr = self.secret_expr(str(auth.get(key) or ""), (*where, key))
@@ -647,6 +660,20 @@ class Normaliser:
             credentials = f"({secret('username')} + {py(':')} + {secret('password')})"
             value = f"{py('Basic ')} + base64.b64encode({credentials}.encode()).decode()"
             return ((py("Authorization"), value),), ()
+        if kind == "apikey" and isinstance(auth.get("headers"), dict) and not auth.get("key"):
+            # Several API-key headers at once (Datadog's DD-API-KEY + DD-APPLICATION-KEY).
+            pairs = []
+            for header, value in auth["headers"].items():
+                expr = self.secret_expr(str(value), (*where, "headers", header))
+                if expr is None:
+                    self.error(
+                        "unsupported-template",
+                        f"header {header!r} value {value!r} is not a bind variable",
+                        (*where, "headers", header),
+                    )
+                    continue
+                pairs.append((py(str(header)), expr))
+            return tuple(pairs), ()
         if kind == "apikey":
             key = auth.get("key") or auth.get("name")
             placement = auth.get("placement") or auth.get("in") or "header"
@@ -659,7 +686,8 @@ class Normaliser:
             return pair, ()
         self.error(
             "unsupported-auth",
-            f"authentication type {kind!r} is not supported yet (supported: bearer, basic, apikey)",
+            f"authentication type {kind!r} is not supported yet (supported: bearer, basic, "
+            "apikey, oauth1, aws-sig-v4, certificate)",
             (*where, "type"),
         )
         return (), ()
@@ -960,6 +988,7 @@ class Normaliser:
             base_uri_variables=ns.base_uri_variables,
             headers=ns.headers,
             query=ns.query,
+            auth=ns.auth,
             operations=tuple(op for op in ns.built.values() if (ns.attr, op.name) in used),
             description=ns.description,
         )
