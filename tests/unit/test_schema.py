@@ -588,10 +588,16 @@ def test_consumed_operation_without_name_fails() -> None:
     assert errors(doc) == [("$.capability.consumes[0].resources[0].operations[0]", "required")]
 
 
-def test_auth_key_instead_of_authentication_is_rejected() -> None:
+def test_auth_key_is_accepted_as_an_alias_of_authentication() -> None:
     doc = with_change(lambda d: consumes(d).update(auth=consumes(d).pop("authentication")))
 
-    assert errors(doc) == [("$.capability.consumes[0]", "additionalProperties")]
+    assert errors(doc) == []
+
+
+def test_a_malformed_auth_alias_is_checked_like_authentication() -> None:
+    doc = with_change(lambda d: consumes(d).update(auth={"type": "bearer", "token": 3}))
+
+    assert errors(doc) != []
 
 
 def test_skill_tool_without_from_or_instruction_is_left_to_the_normaliser() -> None:
