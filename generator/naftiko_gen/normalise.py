@@ -250,6 +250,14 @@ class Normaliser:
                 continue
             for i, bind in enumerate(binds):
                 where = (*base, i)
+                # Shorthands in real specs: '- VAR' and '- {name: VAR, env: ENV_VAR}'.
+                if isinstance(bind, str):
+                    self._add_secret(bind, bind, "env")
+                    continue
+                if isinstance(bind, dict) and "name" in bind and "keys" not in bind:
+                    name = str(bind["name"])
+                    self._add_secret(name, str(bind.get("env") or name), "env")
+                    continue
                 if not isinstance(bind, dict):
                     continue
                 namespace = str(bind.get("namespace") or "env")
@@ -379,8 +387,8 @@ class Normaliser:
                 if not isinstance(item, dict):
                     continue
                 request = {
-                    "location": item.get("location"),
-                    "as": item.get("name"),
+                    "location": item.get("location") or item.get("url"),
+                    "as": item.get("name") or item.get("namespace"),
                     "all": item.get("all"),
                 }
                 for source, copied, copied_where in self._import_all(request, (key, i)):

@@ -88,6 +88,10 @@ capability:
     - {name: open-ticket, description: Open a ticket, call: shop.open-ticket}
     - {name: login, description: Log in, call: shop.login}
     - {name: add-note, description: Add a note, call: shop.add-note}
+    - name: search-items
+      description: Only the items of a search
+      call: shop.search
+      outputParameters: [{type: array, mapping: $.data.items}]
 """
 
 
@@ -201,3 +205,13 @@ def test_the_generated_body_code_passes_mypy_strict(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout
     assert "def _form(" in (module / "upstream.py").read_text()
+
+
+@pytest.mark.anyio
+async def test_an_output_mapping_path_returns_only_that_part_of_the_answer(
+    shop: Served, upstream: RecordingUpstream
+) -> None:
+    result = await call(shop, "search-items", {"q": "x", "ids": []})
+
+    assert json.loads(result.content[0].text) == [1, 2]
+    assert upstream.last.path == "/search"
