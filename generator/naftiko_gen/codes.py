@@ -60,7 +60,8 @@ HINTS: Final[dict[str, str]] = {
     "the credential as a header parameter",
     "unsupported-auth-oauth1": "give oauth1 a consumerKey and a signingKey (RSA) or consumerSecret "
     "(HMAC), from binds",
-    "unsupported-auth-aws-sig-v4": "give the service (`service:`) or use an *.amazonaws.com baseUri",
+    "unsupported-auth-aws-sig-v4": "give the service (`service:`), or use an *.amazonaws.com "
+    "baseUri",
     "unsupported-auth-certificate": "give the client certificate (certificate/keystore) from binds",
     "unsupported-template": "use `{{VAR}}` for a bind variable or `{{tools.x}}`/`{{rest.x}}` for "
     "an input",
