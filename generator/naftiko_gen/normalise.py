@@ -1412,7 +1412,8 @@ class Normaliser:
             elif raw.get("value") is not None or raw.get("template") is not None:
                 fixed = raw.get("value", raw.get("template"))
                 expr = self.secret_expr(str(fixed), where) if isinstance(fixed, str) else py(fixed)
-                if expr is None:
+                whole = _input_placeholder(fixed, adapter_ns, self.all_namespaces)
+                if expr is None and whole is None:
                     self.error(
                         "unsupported-template",
                         f"parameter {param.name!r} value {fixed!r} is a template naftiko-gen "
@@ -1420,8 +1421,12 @@ class Normaliser:
                         where,
                     )
                     continue
-                bindings.append(Binding(param.arg, None, expr, True))
-                continue
+                if expr is not None:
+                    bindings.append(Binding(param.arg, None, expr, True))
+                    continue
+                # value: '{{userId}}' is the caller's input userId (the engine's parameter map).
+                assert whole is not None
+                input_name = whole
             elif declared and param.name not in declared and param.location != "template":
                 if param.required:
                     self.warning(
@@ -1561,6 +1566,19 @@ def _maps_values(node: Any) -> bool:
     if isinstance(node, list):
         return any(_maps_values(value) for value in node)
     return False
+
+
+def _input_placeholder(value: Any, adapter_ns: str, namespaces: set[str]) -> str | None:
+    """``'{{x}}'``, ``'{{tools.x}}'``, ``'{{<ns>.x}}'`` as a whole value → the input name ``x``."""
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"\s*\{\{\s*(?:([A-Za-z0-9_-]+)\.)?([A-Za-z_][\w-]*)\s*\}\}\s*", value)
+    if match is None:
+        return None
+    prefix = match.group(1)
+    if prefix and prefix not in (*REFERENCE_PREFIXES, adapter_ns) and prefix not in namespaces:
+        return None
+    return match.group(2)
 
 
 def _find(items: list[Any], name: str, key: Any) -> Any:

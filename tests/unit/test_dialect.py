@@ -136,3 +136,17 @@ def test_a_whole_body_mapping_is_a_pass_through(tmp_path: Path) -> None:
 
     assert model.mcp is not None
     assert model.mcp.tools[0].call.output_path == ()
+
+
+def test_a_parameter_value_that_is_one_placeholder_reads_that_input(tmp_path: Path) -> None:
+    text = spec().replace(
+        "method: GET}",
+        "method: GET, inputParameters: [{name: q, in: query, value: '{{userId}}'}]}",
+    )
+
+    model = build(tmp_path, text)
+
+    assert model.mcp is not None
+    tool = model.mcp.tools[0]
+    assert sorted(i.name for i in tool.inputs) == ["kind", "userId"]
+    assert ("q", "userId") in {(b.arg, b.input_name) for b in tool.call.bindings}
