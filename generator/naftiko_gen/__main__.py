@@ -1,5 +1,5 @@
 """Allow ``python -m naftiko_gen``."""
 
-from naftiko_gen.cli import main
+from naftiko_gen.cli import entry
 
-raise SystemExit(main())
+entry()

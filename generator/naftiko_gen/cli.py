@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,9 +36,11 @@ FORMAT = click.option(
     help="Diagnostics as compiler-style text (stderr) or one JSON document (stdout).",
 )
 
-# Exit codes: 0 ok (warnings allowed), 1 a spec is invalid (or output is stale), 2 usage or I/O.
+# Exit codes: 0 ok (warnings allowed), 1 a spec is invalid (or output is stale), 2 usage or I/O,
+# 3 a bug in naftiko-gen itself (reported in one line, never as a traceback).
 EXIT_INVALID = 1
 EXIT_IO = 2
+EXIT_BUG = 3
 
 
 def _expand(specs: tuple[Path, ...]) -> tuple[Path, ...]:
@@ -189,3 +192,19 @@ def check_command(specs: tuple[Path, ...], output: Path | None) -> None:
             for path in paths:
                 click.echo(f"  {label}: {target / path}", err=True)
     sys.exit(1 if stale else 0)
+
+
+def entry() -> None:
+    """The console script: a bug in naftiko-gen is one line asking for a report, not a traceback
+    (``NAFTIKO_GEN_DEBUG=1`` shows the traceback)."""
+    try:
+        main()
+    except Exception as exc:
+        if os.environ.get("NAFTIKO_GEN_DEBUG"):
+            raise
+        click.echo(
+            f"naftiko-gen: internal error ({type(exc).__name__}: {exc}); this is a naftiko-gen "
+            "bug: please report it with the spec (NAFTIKO_GEN_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        sys.exit(EXIT_BUG)

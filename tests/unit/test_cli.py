@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from naftiko_gen import __version__
+from naftiko_gen import cli
 from naftiko_gen.cli import main
 
 from tests.support.paths import SPECS
@@ -225,3 +226,21 @@ def test_a_missing_spec_path_is_a_usage_error() -> None:
 
     assert code == 2
     assert "does not exist" in output
+
+
+def test_a_bug_is_one_line_and_exit_3_never_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken() -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cli, "main", broken)
+    monkeypatch.delenv("NAFTIKO_GEN_DEBUG", raising=False)
+
+    with pytest.raises(SystemExit) as exited:
+        cli.entry()
+
+    assert exited.value.code == 3
+    err = capsys.readouterr().err
+    assert err.startswith("naftiko-gen: internal error (KeyError: 'boom')")
+    assert "Traceback" not in err
