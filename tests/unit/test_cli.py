@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from naftiko_gen import __version__
-from naftiko_gen import cli
+from naftiko_gen import __version__, cli
 from naftiko_gen.cli import main
 
 from tests.support.paths import SPECS
