@@ -98,6 +98,12 @@ def scaffold(
     dist = naming.dist_name(label)
     taken: set[str] = set()
     ops = [operation(method, path, taken) for method, path in operations or [("GET", "/")]]
+    routes: set[tuple[str, str]] = set()
+    for op in ops:
+        route = (op.method, re.sub(r"\{[^}]*\}", "{}", op.path))
+        if route in routes:
+            raise ScaffoldError(f"operation {op.method} {op.path} is given twice")
+        routes.add(route)
     about = " ".join(description.split()) or f"{label}: REST and MCP adapters for {uri}"
 
     consumes: dict[str, Any] = {
