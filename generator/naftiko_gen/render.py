@@ -12,6 +12,8 @@ from typing import Any
 import jinja2
 
 from naftiko_gen.catalog import catalog_document
+from naftiko_gen.deploy import deploy_plan
+from naftiko_gen.examples import rest_examples
 from naftiko_gen.model import Capability
 from naftiko_gen.pyliteral import comment_text, docstring_text, py
 from naftiko_gen.skills import skills_document
@@ -23,6 +25,15 @@ PACKAGE_TEMPLATES = {
     "settings.py": "pkg/settings.py.j2",
     "upstream.py": "pkg/upstream.py.j2",
     "inputs.py": "pkg/inputs.py.j2",
+}
+
+# Container and Kubernetes files, beside pyproject.toml (the Docker build context is the package).
+DEPLOY_TEMPLATES = {
+    "Dockerfile": "Dockerfile.j2",
+    ".dockerignore": "dockerignore.j2",
+    "deploy/k8s/deployment.yaml": "deploy/k8s/deployment.yaml.j2",
+    "deploy/k8s/service.yaml": "deploy/k8s/service.yaml.j2",
+    "deploy/k8s/hpa.yaml": "deploy/k8s/hpa.yaml.j2",
 }
 
 
@@ -53,6 +64,28 @@ def markdown_text(value: object) -> str:
     return text.replace("|", "\\|").replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def yaml_string(value: object) -> str:
+    """A YAML double-quoted scalar (the same text in YAML 1.1 and 1.2): quotes, backslashes and
+    every character YAML does not allow raw (controls, C1, surrogates, BOM) escaped."""
+    out = []
+    for ch in str(value):
+        code = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch.isprintable() and not 0xD800 <= code <= 0xDFFF and code != 0xFEFF:
+            out.append(ch)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def json_text(value: object) -> str:
+    """Compact JSON (ASCII only): Dockerfile exec-form arrays and JSON snippets in the README."""
+    return json.dumps(value, ensure_ascii=True)
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -70,6 +103,8 @@ def environment() -> jinja2.Environment:
         toml=toml_string,
         md=markdown_text,
         sh=shlex.quote,
+        yaml=yaml_string,
+        json=json_text,
     )
     return env
 
@@ -77,17 +112,25 @@ def environment() -> jinja2.Environment:
 def render_package(model: Capability) -> dict[str, str]:
     """Relative path → text for every file of the generated distribution (unformatted)."""
     env = environment()
-    context: dict[str, Any] = {"model": model, "stdio_config": _stdio_config(model)}
+    context: dict[str, Any] = {
+        "model": model,
+        "stdio_config": _stdio_config(model),
+        "http_config": _http_config(model),
+        "deploy": deploy_plan(model),
+        "curl": rest_examples(model),
+    }
     files = {
         "pyproject.toml": env.get_template("pyproject.toml.j2").render(context),
         "README.md": env.get_template("README.md.j2").render(context),
         f"{model.package}/py.typed": "",
         f"{model.package}/catalog.json": _json(catalog_document(model)),
     }
+    for name, template in DEPLOY_TEMPLATES.items():
+        files[name] = env.get_template(template).render(context)
     templates = dict(PACKAGE_TEMPLATES)
     if model.rest:
         templates["rest_app.py"] = "pkg/rest_app.py.j2"
-        files[f"{model.package}/openapi.json"] = _json(model.openapi)
+        files[f"{model.package}/openapi.json"] = openapi_text(model)
     if model.mcp:
         templates["mcp_server.py"] = "pkg/mcp_server.py.j2"
     if model.skill:
@@ -96,6 +139,11 @@ def render_package(model: Capability) -> dict[str, str]:
     for name, template in templates.items():
         files[f"{model.package}/{name}"] = env.get_template(template).render(context)
     return dict(sorted(files.items()))
+
+
+def openapi_text(model: Capability) -> str:
+    """The REST adapter's OpenAPI document as the package carries it (``openapi.json``)."""
+    return _json(model.openapi)
 
 
 def _json(document: Any) -> str:
@@ -107,4 +155,12 @@ def _stdio_config(model: Capability) -> str:
     server: dict[str, Any] = {"command": model.dist_name, "args": ["mcp-stdio"]}
     if env:
         server["env"] = env
+    return json.dumps({"mcpServers": {model.dist_name: server}}, indent=2, ensure_ascii=False)
+
+
+def _http_config(model: Capability) -> str:
+    """Clients that speak Streamable HTTP themselves take the URL of a running ``serve``."""
+    if model.mcp is None:
+        return ""
+    server = {"type": "http", "url": f"http://127.0.0.1:{model.mcp.port}/mcp"}
     return json.dumps({"mcpServers": {model.dist_name: server}}, indent=2, ensure_ascii=False)

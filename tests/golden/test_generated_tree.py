@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -60,6 +61,27 @@ def test_build_reproduces_the_committed_tree_byte_for_byte(spec: Path) -> None:
     assert sorted(on_disk) == sorted(generated.files)
     for path, text in generated.files.items():
         assert on_disk[path] == text, path
+
+
+DEPLOY_FILES = (
+    "Dockerfile",
+    ".dockerignore",
+    "deploy/k8s/deployment.yaml",
+    "deploy/k8s/service.yaml",
+    "deploy/k8s/hpa.yaml",
+)
+
+
+@pytest.mark.parametrize("spec", SPEC_FILES, ids=lambda p: p.stem)
+def test_every_package_ships_container_and_kubernetes_files(spec: Path) -> None:
+    committed = default_output(spec, GENERATED)
+    generated = generate(spec).files
+
+    for path in DEPLOY_FILES:
+        assert path in generated, path
+        assert (committed / path).read_text("utf-8") == generated[path], path
+    manifest = json.loads((committed / ".naftiko-gen-manifest.json").read_text("utf-8"))
+    assert set(DEPLOY_FILES) <= set(manifest["files"])
 
 
 def test_check_command_passes_on_the_committed_tree() -> None:

@@ -155,6 +155,16 @@ def test_ready_line_names_every_listener_including_the_skill_catalogue(served: S
     assert served.skill.startswith("http://127.0.0.1:")
 
 
+@pytest.mark.parametrize("listener", ["rest", "mcp", "skill"])
+def test_every_listener_answers_healthz(served: Served, listener: str) -> None:
+    parts = urlsplit(served.urls[listener])
+
+    status, body = raw_get(served.urls[listener], "/healthz")
+
+    assert parts.path in ("", "/mcp", "/skills")
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+
+
 def test_catalogue_lists_skills_in_order_with_their_tool_names(served: Served) -> None:
     status, body = get_json(served.skill + "/skills")
 

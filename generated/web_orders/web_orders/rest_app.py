@@ -89,6 +89,10 @@ def build_app(upstreams: Upstreams) -> Starlette:
         """The OpenAPI 3.1 document of these routes, computed when the package was generated."""
         return Response(OPENAPI_JSON, media_type="application/json")
 
+    async def healthz(request: Request) -> Response:
+        """Liveness: the process answers (upstreams are not called)."""
+        return JSONResponse({"status": "ok"})
+
     async def invalid_body(request: Request, exc: Exception) -> Response:
         return _error(400, "invalid_body", "request body is not valid JSON")
 
@@ -97,6 +101,7 @@ def build_app(upstreams: Upstreams) -> Starlette:
             Route("/v1/iserver/account/orders", getliveorders, methods=["GET"]),
             Route("/v1/iserver/account/{accountid}/orders", placeorder, methods=["POST"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
         ],
         exception_handlers={InvalidBody: invalid_body},
     )

@@ -80,10 +80,15 @@ def build_app(upstreams: Upstreams) -> Starlette:
         """The OpenAPI 3.1 document of these routes, computed when the package was generated."""
         return Response(OPENAPI_JSON, media_type="application/json")
 
+    async def healthz(request: Request) -> Response:
+        """Liveness: the process answers (upstreams are not called)."""
+        return JSONResponse({"status": "ok"})
+
     return Starlette(
         routes=[
             Route("/v1/portfolio/{accountid}/positions/{pageid}", getpositions, methods=["GET"]),
             Route("/v1/portfolio/{accountid}/summary", getaccountsummary, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
         ]
     )

@@ -17,6 +17,9 @@ from mcp import MCPError
 from mcp.server import Server, ServerRequestContext
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from web_sessions import __version__
 from web_sessions.inputs import CATALOG, first_problem, validator
@@ -108,10 +111,16 @@ def build_server(upstreams: Upstreams) -> Server[Any]:
     )
 
 
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers (upstreams are not called)."""
+    return JSONResponse({"status": "ok"})
+
+
 def build_http_app(server: Server[Any], allowed_hosts: tuple[str, ...] = ()) -> Starlette:
     """Streamable HTTP at ``/mcp``, stateless with JSON responses so any replica can answer.
 
-    DNS-rebinding protection stays on: only loopback Host headers and ``allowed_hosts`` pass.
+    DNS-rebinding protection stays on: only loopback Host headers and ``allowed_hosts`` pass
+    ``/mcp``; ``GET /healthz`` answers any Host (Kubernetes probes use the pod address).
     """
     hosts = [*LOOPBACK_HOSTS, *allowed_hosts]
     security = TransportSecuritySettings(
@@ -124,4 +133,5 @@ def build_http_app(server: Server[Any], allowed_hosts: tuple[str, ...] = ()) -> 
         stateless_http=True,
         json_response=True,
         transport_security=security,
+        custom_starlette_routes=[Route("/healthz", healthz, methods=["GET"])],
     )
