@@ -49,9 +49,10 @@ run: venv  ## build web-sessions, start the IBKR gateway simulator and the gener
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall ./generated/web_sessions
 	$(BIN)/python -m tests.support.run_demo --gateway-port $(GATEWAY_PORT) --rest-port $(REST_PORT) --mcp-port $(MCP_PORT)
 
-corpus: venv  ## validate every spec of $(SHARED)/corpus (optional; needs ../shared)
-	@test -d $(SHARED)/corpus || { echo "no $(SHARED)/corpus here: nothing to do"; exit 0; }
-	$(BIN)/python -m tests.support.corpus_report $(SHARED)/corpus
+# One shell line: an `exit 0` on a line of its own would not stop make from running the next one.
+corpus: venv  ## build + import every spec of $(SHARED)/corpus, report in docs/corpus.md (optional)
+	@if [ ! -d $(SHARED)/corpus ]; then echo "no $(SHARED)/corpus here: nothing to do"; \
+	else $(BIN)/python -m tests.support.corpus_report $(SHARED)/corpus $(CORPUS_ARGS); fi
 
 .PHONY: bench
 bench: venv  ## benchmark vs FastAPI/FastMCP/hand-tuned proxies, < 10 min, loopback (BENCH_ARGS=--quick)
