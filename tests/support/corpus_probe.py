@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 # Any URI works: nothing is sent. Port 9 (discard) makes an accidental request fail fast.
 DUMMY_BASE_URI = "http://127.0.0.1:9"
 DUMMY_SECRET = "corpus-probe-dummy"
-OPENAPI_ROUTE = ("GET", "/openapi.json")
+# Routes every generated REST app serves besides the spec's operations.
+BUILT_IN_ROUTES = [("GET", "/openapi.json"), ("GET", "/healthz")]
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def _compare(
     """Multisets, so a route or tool listed twice is a mismatch too."""
     problems = []
     if routes is not None:
-        want = collections.Counter([*routes, OPENAPI_ROUTE])
+        want = collections.Counter([*routes, *BUILT_IN_ROUTES])
         got = collections.Counter((m, p) for m, p in actual["routes"])
         problems += _difference("route", want, got)
     if tools is not None:
