@@ -66,7 +66,7 @@ def gateway() -> Iterator[FakeGateway]:
 
 
 def conformance_env(installed: Path, upstream: ConformanceUpstream) -> dict[str, str]:
-    return package_env(installed, CONFORMANCE_FIXTURES_BASE_URI=upstream.base_url)
+    return package_env(installed, CONFORMANCE_TOOLS_BASE_URI=upstream.base_url)
 
 
 def sessions_env(installed: Path, gateway: FakeGateway) -> dict[str, str]:

@@ -75,7 +75,7 @@ def stdio_target(installed: Path, command: str, upstream_url: str) -> list[str]:
         "-e",
         f"PYTHONPATH={installed}",
         "-e",
-        f"CONFORMANCE_FIXTURES_BASE_URI={upstream_url}",
+        f"CONFORMANCE_TOOLS_BASE_URI={upstream_url}",
         "-e",
         f"WEB_SESSIONS_BASE_URI={upstream_url}",
         "-e",

@@ -16,7 +16,7 @@ anything else          404 JSON
 Every request is recorded so tests assert on what actually crossed the wire. Usage::
 
     with ConformanceUpstream() as upstream:
-        ...  # point CONFORMANCE_FIXTURES_BASE_URI at upstream.base_url
+        ...  # point CONFORMANCE_TOOLS_BASE_URI at upstream.base_url
 """
 
 from __future__ import annotations

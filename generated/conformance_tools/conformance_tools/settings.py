@@ -29,7 +29,7 @@ class UpstreamSettings:
 class Settings:
     """Everything the adapters need; secrets are kept out of ``repr`` so they never reach a log."""
 
-    conformance_fixtures: UpstreamSettings
+    conformance_tools: UpstreamSettings
     mcp_allowed_hosts: tuple[str, ...]
 
 
@@ -37,7 +37,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check every variable now, so a bad deployment fails at start-up, not mid-request."""
     env = os.environ if environ is None else environ
     return Settings(
-        conformance_fixtures=_upstream(env, "CONFORMANCE_FIXTURES", "http://127.0.0.1:8000"),
+        conformance_tools=_upstream(env, "CONFORMANCE_TOOLS", "http://127.0.0.1:8000"),
         mcp_allowed_hosts=_host_list(env, "CONFORMANCE_TOOLS_MCP_ALLOWED_HOSTS"),
     )
 

@@ -137,13 +137,13 @@ class _Transport:
             raise UpstreamUnavailable(f"upstream {self._namespace!r} is unreachable") from None
 
 
-class ConformanceFixturesClient(_Transport):
-    """Consumes namespace conformance-fixtures."""
+class ConformanceToolsClient(_Transport):
+    """Consumes namespace conformance-tools."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            "conformance-fixtures",
-            settings.conformance_fixtures,
+            "conformance-tools",
+            settings.conformance_tools,
         )
 
     async def get_item(
@@ -190,10 +190,10 @@ class Upstreams:
     """Every upstream the adapters call, opened and closed together (one pool each per process)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.conformance_fixtures = ConformanceFixturesClient(settings)
+        self.conformance_tools = ConformanceToolsClient(settings)
 
     async def __aenter__(self) -> Upstreams:
-        await self.conformance_fixtures.open()
+        await self.conformance_tools.open()
         return self
 
     async def __aexit__(
@@ -202,4 +202,4 @@ class Upstreams:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self.conformance_fixtures.close()
+        await self.conformance_tools.close()
