@@ -8,7 +8,7 @@ GATEWAY_PORT ?= 5000
 REST_PORT ?= 8080
 MCP_PORT ?= 9090
 
-.PHONY: help venv build check lint fmt typecheck test test-fast run corpus clean
+.PHONY: help venv build check lint fmt typecheck test test-fast interop run corpus clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,6 +44,11 @@ test: venv  ## lint, check generated/, run every test
 test-fast: venv  ## unit tests only
 	$(BIN)/python -m pytest -q tests/unit
 
+interop: venv  ## third-party tools vs generated servers: MCP conformance suite, Inspector, schemathesis (docs/interop.md)
+	$(BIN)/python -m tests.support.node_tools
+	$(BIN)/python -m pytest -q -m interop tests/interop
+	@echo "measured (.interop/last-run.json):" && cat .interop/last-run.json
+
 run: venv  ## build web-sessions, start the IBKR gateway simulator and the generated adapters
 	$(BIN)/naftiko-gen build specs/web-sessions.yaml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall ./generated/web_sessions
@@ -60,5 +65,5 @@ bench: venv  ## benchmark vs FastAPI/FastMCP/hand-tuned proxies, < 10 min, loopb
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall ./generated/web_sessions
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+clean:  ## remove the virtual environment, the interop tools and caches
+	rm -rf $(VENV) .interop .mypy_cache .ruff_cache .pytest_cache

@@ -191,6 +191,11 @@ def test_every_bind_variable_comes_from_a_secret_and_no_value_is_written(
         pod = manifests(package)["Deployment"]["spec"]["template"]["spec"]
         volumes = {v["name"]: v for v in pod["volumes"]}
         mounts = {m["name"]: m for m in container(package)["volumeMounts"]}
+        if spec.name == "conformance-tools.yaml":  # an open fixture upstream: no secret at all
+            assert not model.secrets
+            assert not [e for e in spec_env if "secretKeyRef" in e.get("valueFrom", {})]
+            assert "Secret" not in manifests(package)
+            continue
         assert model.secrets, package
         for secret in model.secrets:
             if secret.bind_file is None:

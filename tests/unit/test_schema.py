@@ -203,7 +203,7 @@ def test_every_declared_property_has_a_description() -> None:
 
 
 def test_the_six_interactive_brokers_specs_are_present() -> None:
-    assert [spec.name for spec in SPECS] == [
+    assert [spec.name for spec in SPECS if spec.name.startswith("web-")] == [
         "web-accounts.yaml",
         "web-contracts.yaml",
         "web-market-data.yaml",

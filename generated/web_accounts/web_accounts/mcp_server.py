@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from web_accounts import __version__
 from web_accounts.inputs import CATALOG, first_problem, validator
@@ -116,6 +117,21 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+class _TrimmedHeaderValues:
+    """RFC 9110 §5.5: a field value excludes surrounding whitespace. uvicorn's httptools parser
+    keeps trailing whitespace, and the SDK compares ``Mcp-Name`` with the request body exactly,
+    so ``Mcp-Name: get-x `` would be refused (MCP conformance, http-header-validation)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(name, value.strip(b" \t")) for name, value in scope["headers"]]
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
+
+
 def build_http_app(server: Server[Any], allowed_hosts: tuple[str, ...] = ()) -> Starlette:
     """Streamable HTTP at ``/mcp``, stateless with JSON responses so any replica can answer.
 
@@ -128,10 +144,12 @@ def build_http_app(server: Server[Any], allowed_hosts: tuple[str, ...] = ()) -> 
         allowed_hosts=hosts,
         allowed_origins=[f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")],
     )
-    return server.streamable_http_app(
+    app = server.streamable_http_app(
         streamable_http_path="/mcp",
         stateless_http=True,
         json_response=True,
         transport_security=security,
         custom_starlette_routes=[Route("/healthz", healthz, methods=["GET"])],
     )
+    app.add_middleware(_TrimmedHeaderValues)
+    return app
