@@ -64,9 +64,21 @@ def _operation(op: RestOperation) -> dict[str, Any]:
             "description": "The upstream response, unchanged (status and body are passed through).",
             "content": {"application/json": {"schema": {}}},
         },
-        "400": _error("Invalid input: a required input is missing or has the wrong type."),
+        "400": {
+            "description": "Invalid input (our Error object; nothing was sent upstream), or the "
+            "upstream's own 400 answer, passed through unchanged.",
+            "content": {
+                "application/json": {
+                    "schema": {"anyOf": [{"$ref": "#/components/schemas/Error"}, {}]}
+                }
+            },
+        },
         "502": _error("The upstream could not be reached."),
         "504": _error("The upstream did not answer in time."),
+        "default": {
+            "description": "Any other status the upstream answers, passed through unchanged.",
+            "content": {"application/json": {"schema": {}}},
+        },
     }
     return document
 
