@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from tests.integration.conftest import package_env
-from tests.support.build_install import build_and_install
+from tests.support.packages import build_and_install
 from tests.support.recording_upstream import RecordingUpstream
 from tests.support.served import serve
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.integration.conftest import package_env
 from tests.integration.test_web_sessions import http_request
-from tests.support.build_install import build_and_install
+from tests.support.packages import build_and_install
 from tests.support.paths import GENERATED
 from tests.support.recording_upstream import RecordingUpstream
 from tests.support.served import serve
@@ -169,7 +169,7 @@ def test_every_readme_curl_example_of_a_committed_package_reaches_the_upstream(
 def test_typed_path_query_and_body_examples_pass_validation(
     typed_site: Path, tmp_path: Path
 ) -> None:
-    readme = typed_site.parent / "generated" / "typed-inputs" / "README.md"
+    readme = typed_site.parent / "out" / "README.md"
     lines = {argv[3]: argv for argv in curl_lines(readme) if "/items/" in argv[4]}
     search = [argv for argv in curl_lines(readme) if "/search" in argv[4]]
 

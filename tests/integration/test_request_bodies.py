@@ -16,7 +16,7 @@ from mcp import Client
 
 from tests.integration.conftest import package_env
 from tests.integration.test_web_sessions import http_request
-from tests.support.build_install import build_and_install
+from tests.support.packages import build_and_install
 from tests.support.recording_upstream import RecordingUpstream
 from tests.support.served import Served, serve
 
@@ -194,7 +194,7 @@ async def test_a_text_body_and_a_tools_placeholder_in_the_consumed_path(
 
 def test_the_generated_body_code_passes_mypy_strict(tmp_path: Path) -> None:
     target = build_and_install(SPEC, "body-shapes", tmp_path)
-    module = tmp_path / "generated" / "body-shapes" / "body_shapes"
+    module = tmp_path / "out" / "body_shapes"
 
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", str(module)],

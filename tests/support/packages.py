@@ -37,3 +37,8 @@ def install(package: Path, target: Path) -> Path:
         check=True,
     )
     return target
+
+
+def build_and_install(spec_text: str, stem: str, workdir: Path) -> Path:
+    """Both steps: the package is in ``workdir/out``, installed into ``workdir/site``."""
+    return install(build(spec_text, stem, workdir), workdir / "site")
