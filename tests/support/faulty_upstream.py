@@ -3,10 +3,10 @@ every failure is exact: ``GET|POST /fault/<mode>?key=K&n=N``.
 
 Modes: ``ok``; ``slow-headers`` (never answers; closes when the client does); ``slow-body``
 (headers, then part of the body, then nothing); ``truncated`` (announces 100 bytes, sends 10,
-closes); ``invalid-json``; ``status-503``; ``ratelimited`` (429 with ``Retry-After: 0``, like flaky); ``flaky``
-(503 for the first ``n`` requests of key K, then 200; without ``n``: always); ``drop`` (closes
-without answering, the same way); ``slow`` (answers after ``n`` milliseconds); ``hold``
-(answers when the test calls :meth:`FaultyUpstream.release`).
+closes); ``invalid-json``; ``status-503``; ``flaky`` (503 for the first ``n`` requests of key K,
+then 200; without ``n``: always); ``ratelimited`` (429 with ``Retry-After: 0``, like flaky);
+``drop`` (closes without answering, like flaky); ``slow`` (answers after ``n`` milliseconds);
+``hold`` (answers when the test calls :meth:`FaultyUpstream.release`).
 """
 
 from __future__ import annotations
