@@ -14,7 +14,7 @@ from mcp import Client
 
 from tests.integration.test_web_sessions import http
 from tests.support.build_install import build_and_install
-from tests.support.faults import SPEC, faults_env
+from tests.support.faults import SPEC, TOKEN, faults_env
 from tests.support.faulty_upstream import FaultyUpstream
 from tests.support.served import Served, serve
 
@@ -42,10 +42,9 @@ def faults(upstream: FaultyUpstream, tmp_path_factory: pytest.TempPathFactory) -
     workdir = tmp_path_factory.mktemp("faults")
     site = build_and_install(SPEC, "faults", workdir)
     env = faults_env(site, workdir, upstream.base_url)
-    with serve(
-        site / "bin" / "faults", env, workdir, "--rest-port", "0", "--mcp-port", "0"
-    ) as served:
-        yield served
+    args = ("--rest-port", "0", "--mcp-port", "0")
+    with serve(site / "bin" / "faults", env, workdir, *args, options=("--log-level", "debug")) as s:
+        yield s
 
 
 def open_fds(pid: int) -> int:
@@ -141,6 +140,20 @@ def test_failures_leak_no_socket_and_never_crash_the_server(faults: Served) -> N
 
     assert statuses == [expected for _, expected, _ in FAILURES] * 20
     assert status == 200
-    assert after <= before + 2, (before, after)
+    # A leak adds one descriptor per failed request (160 here); idle pooled upstream connections
+    # (at most the 16 concurrent ones, closed after aiohttp's keep-alive time) are the only slack.
+    assert after <= before + 5, (before, after)
     assert faults.process.poll() is None
     assert "Traceback" not in faults.stderr()
+
+
+def test_the_token_is_in_no_failure_answer_and_not_in_the_debug_log(
+    faults: Served, upstream: FaultyUpstream
+) -> None:
+    answers = [http("GET", faults.rest + path) for path, _, _ in FAILURES]
+
+    assert upstream.requests[-1].headers["authorization"] == f"Bearer {TOKEN}"
+    assert not [a for a in answers if TOKEN in str(a[1]) or TOKEN.encode() in a[2]]
+    log = faults.stderr()
+    assert "DEBUG" in log
+    assert TOKEN not in log
