@@ -242,16 +242,18 @@ async def listing(server):
 def check(job):
     sys.path.insert(0, job["path"])
     modules = {
-        name: importlib.import_module(job["package"] + "." + name)
-        for name in ("settings", "upstream", "inputs", "mcp_server", "rest_app", "cli")
+        name: importlib.import_module(job["package"] + "." + name) for name in job["modules"]
     }
     settings = modules["settings"].load_settings(job["env"])
     upstreams = modules["upstream"].Upstreams(settings)
-    app = modules["rest_app"].build_app(upstreams)
-    server = modules["mcp_server"].build_server(upstreams)
-    modules["mcp_server"].build_http_app(server)
-    tools, instructions = asyncio.run(listing(server))
-    routes = [route.path for route in app.routes]
+    routes = []
+    if "rest_app" in modules:
+        routes = [route.path for route in modules["rest_app"].build_app(upstreams).routes]
+    tools, instructions = [], None
+    if "mcp_server" in modules:
+        server = modules["mcp_server"].build_server(upstreams)
+        modules["mcp_server"].build_http_app(server)
+        tools, instructions = asyncio.run(listing(server))
     return {"tools": tools, "instructions": instructions, "routes": routes}
 
 for line in sys.stdin:
@@ -284,7 +286,7 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Pope
 
 settings.register_profile(
     "default",
-    max_examples=12,
+    max_examples=20,
     derandomize=True,
     deadline=None,
     database=None,
@@ -333,29 +335,38 @@ def test_hostile_specs_build_safe_packages(
         elif path.endswith(".toml"):
             tomllib.loads(text)
     model = generated.model
-    assert model.mcp is not None
+    tools = model.mcp.tools if model.mcp else ()
 
     assert worker.stdin is not None and worker.stdout is not None
     env = {secret.env_var: "t0k3n" for secret in model.secrets}
-    worker.stdin.write(json.dumps({"path": str(out), "package": model.package, "env": env}) + "\n")
+    modules = sorted(p.stem for p in (out / model.package).glob("*.py") if p.stem != "__main__")
+    job = {"path": str(out), "package": model.package, "env": env, "modules": modules}
+    worker.stdin.write(json.dumps(job) + "\n")
     worker.stdin.flush()
     answer = worker.stdout.readline()
     assert answer, "the worker died importing the package"
     listed = json.loads(answer)
     assert "error" not in listed, listed["error"]
 
-    written = spec["capability"]["exposes"][1]["tools"]
-    assert len(model.mcp.tools) == len(written), generated.diagnostics
+    # A tool is left out only with a located warning (e.g. an operation name with a line break
+    # cannot be written in a 'call'); every other one is listed exactly as written.
+    written = {tool["call"]: tool for tool in spec["capability"]["exposes"][1]["tools"]}
+    namespaces = {upstream.attr: upstream.namespace for upstream in model.upstreams}
+    sources = [
+        written[f"{namespaces[tool.call.upstream_attr]}.{tool.call.operation.name}"]
+        for tool in tools
+    ]
     expected = [
         {"name": tool.name, "title": source["label"], "description": source["description"]}
-        for tool, source in zip(model.mcp.tools, written, strict=True)
+        for tool, source in zip(tools, sources, strict=True)
     ]
+    assert len(expected) + len(generated.diagnostics) >= len(written)
     assert listed["tools"] == expected
     assert all(re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", t["name"]) for t in listed["tools"])
-    assert listed["instructions"] == spec["capability"]["exposes"][1]["description"]
-    assert "/openapi.json" in listed["routes"]
+    if model.mcp:
+        assert listed["instructions"] == spec["capability"]["exposes"][1]["description"]
+    assert model.rest is None or "/openapi.json" in listed["routes"]
     assert not marker.exists()
     OUTCOMES["built"] += 1
     OUTCOMES["tools"] += len(listed["tools"])
-    OUTCOMES["built"] += 1
-    OUTCOMES["tools"] += len(listed["tools"])
+    OUTCOMES["tools left out"] += len(written) - len(expected)

@@ -291,6 +291,26 @@ def test_bodies_over_the_limit_are_413_and_never_sent(
     assert upstream.requests == []
 
 
+def test_the_mcp_endpoint_refuses_bodies_over_the_sdk_limit(
+    served: Served, upstream: RecordingUpstream
+) -> None:
+    upstream.requests.clear()
+    target = urlsplit(served.mcp)
+    connection = HTTPConnection(target.hostname or "", target.port, timeout=30)
+    try:  # announce 5 MiB and send none of it: the answer must not wait for the body
+        connection.putrequest("POST", target.path)
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Accept", "application/json, text/event-stream")
+        connection.putheader("Content-Length", str(5 * 1024 * 1024))
+        connection.endheaders()
+        status = connection.getresponse().status
+    finally:
+        connection.close()
+
+    assert status == 413
+    assert upstream.requests == []
+
+
 def test_a_body_within_the_limit_is_forwarded(served: Served, upstream: RecordingUpstream) -> None:
     document = {"blob": "x" * (MAX_BODY - 100)}
 
