@@ -286,7 +286,7 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Pope
 
 settings.register_profile(
     "default",
-    max_examples=20,
+    max_examples=15,
     derandomize=True,
     deadline=None,
     database=None,
