@@ -137,6 +137,9 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
                 for _ in range(draw(st.integers(0, 2)))
             ]
             params.append({"name": draw(header_name), "in": "header", "description": "h"})
+            for param in params:  # some parameters are fixed values: literals in generated code
+                if draw(st.booleans()):
+                    param["value"] = constant(draw(hostile))
             operations.append(
                 {
                     "name": op_name,
