@@ -379,3 +379,32 @@ def test_the_token_is_sent_upstream_but_never_answered_or_logged(
     assert "DEBUG" in log  # the debug log was on
     assert TOKEN not in log
     assert "Traceback" not in log
+
+
+def test_a_secret_with_a_line_break_is_a_502_that_does_not_show_it(
+    site: Path, upstream: RecordingUpstream, tmp_path: Path
+) -> None:
+    secret = TOKEN + "\r\nX-Injected: 1"
+    env = package_env(site, REQ_TOKEN=secret, SHOP_BASE_URI=upstream.base_url + "/api")
+    upstream.requests.clear()
+    with serve(
+        site / "bin" / "requests",
+        env,
+        tmp_path,
+        "--only",
+        "rest",
+        "--rest-port",
+        "0",
+        options=("--log-level", "debug"),
+    ) as served:
+        status, body = rest("GET", f"{served.rest}/items/1")
+        log = served.stderr()
+
+    assert status == 502
+    assert body == {
+        "error": "upstream_unavailable",
+        "message": "a header of upstream 'shop' holds a line break or a control character: "
+        "check the secrets and settings it is built from",
+    }
+    assert upstream.requests == []
+    assert TOKEN not in log and "Traceback" not in log

@@ -207,6 +207,11 @@ class _Transport:
             raise UpstreamUnavailable(
                 f"upstream {self._namespace!r} is unreachable", retryable=True
             ) from None
+        except ValueError:  # aiohttp refuses a line break in a header built from the settings
+            raise UpstreamUnavailable(
+                f"a header of upstream {self._namespace!r} holds a line break or a control "
+                "character: check the secrets and settings it is built from"
+            ) from None
 
 
 class WebPortfolioClient(_Transport):
