@@ -1632,8 +1632,10 @@ def _rest_path(raw: str) -> tuple[str, dict[str, str]]:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
         ident = name if _IDENTIFIER.match(name) else naming.snake(name)
-        ident = placeholders.get(name) or naming.unique(ident, taken)
-        placeholders[name] = ident
+        # A repeated placeholder ('/a/{id}/b/{id}') gets its own route parameter (Starlette
+        # refuses duplicates); the input reads the first occurrence.
+        ident = naming.unique(ident, taken)
+        placeholders.setdefault(name, ident)
         return "{" + ident + "}"
 
     return _PLACEHOLDER.sub(replace, path), placeholders

@@ -150,3 +150,18 @@ def test_a_parameter_value_that_is_one_placeholder_reads_that_input(tmp_path: Pa
     tool = model.mcp.tools[0]
     assert sorted(i.name for i in tool.inputs) == ["kind", "userId"]
     assert ("q", "userId") in {(b.arg, b.input_name) for b in tool.call.bindings}
+
+
+def test_a_placeholder_repeated_in_a_rest_path_gets_distinct_route_parameters(
+    tmp_path: Path,
+) -> None:
+    text = spec() + (
+        "  - type: rest\n    namespace: r\n    port: 8081\n    resources:\n"
+        "    - path: /accounts/{account_id}/members/{account_id}\n"
+        "      operations: [{method: GET, call: api.list-items}]\n"
+    )
+
+    model = build(tmp_path, text)
+
+    assert model.rest is not None
+    assert model.rest.operations[0].path == "/accounts/{account_id}/members/{account_id_2}"
