@@ -40,6 +40,7 @@ def package() -> Iterator[dict[str, ModuleType]]:
         (0, "3", 3.0),
         (0, "0", 0.0),
         (0, "100000", 10.0),  # so is the upstream's Retry-After
+        (0, "9" * 400, 10.0),
         (1, "soon", 0.5),  # unreadable: backoff
         (1, "-5", 0.5),
         (1, "nan", 0.5),

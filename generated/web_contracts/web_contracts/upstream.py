@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
-import math
 import re
 import ssl
 from dataclasses import dataclass
@@ -49,7 +48,8 @@ class UpstreamError(Exception):
 
 
 class UpstreamUnavailable(UpstreamError):
-    """Connection refused, DNS or TLS failure: REST answers 502, MCP an ``isError`` result."""
+    """Connection refused, DNS or TLS failure: REST answers 502, MCP an ``isError`` result.
+    ``retryable``: another attempt may succeed (not after a TLS failure)."""
 
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
@@ -80,7 +80,7 @@ def quote_segment(value: object) -> str:
 def retry_delay(attempt: int, retry_after: str | None = None) -> float:
     """Seconds to wait before retry number ``attempt`` (from 0): the upstream's Retry-After
     (seconds or an HTTP date) when it sends one, else exponential backoff; at most the cap."""
-    delay = RETRY_BACKOFF_SECONDS * 2**attempt
+    delay: float = RETRY_BACKOFF_SECONDS * 2**attempt
     text = (retry_after or "").strip()
     if text.isascii() and text.isdigit():
         delay = float(text)
@@ -89,7 +89,7 @@ def retry_delay(attempt: int, retry_after: str | None = None) -> float:
             delay = (email.utils.parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError):
             pass
-    return min(max(delay, 0.0), RETRY_DELAY_CAP_SECONDS) if math.isfinite(delay) else 0.0
+    return min(max(delay, 0.0), RETRY_DELAY_CAP_SECONDS)
 
 
 def _text(value: object) -> str:
