@@ -65,6 +65,8 @@ HINTS: Final[dict[str, str]] = {
     "unsupported-auth-certificate": "give the client certificate (certificate/keystore) from binds",
     "unsupported-template": "use `{{VAR}}` for a bind variable or `{{tools.x}}`/`{{rest.x}}` for "
     "an input",
+    "bad-header": "use a header name that is an HTTP token (letters, digits, '-', '_', '.') and a "
+    "value without line breaks or other control characters",
     "ignored-adapter-parameter": "adapter-level parameters must be headers with a `value`",
     "unnamed-operation": "give the consumed operation a `name` so it can be called",
     "duplicate-operation": "rename one of the operations; calls go to the first",

@@ -5,6 +5,20 @@ from __future__ import annotations
 import keyword
 import re
 
+# Names the generated modules already use in the scope a spec-derived identifier lands in; a spec
+# name that snakes to one of them gets a suffix (``open`` → ``open_2``) instead of shadowing it.
+# Settings fields (also the attributes of Upstreams, which keeps the settings it was given).
+RESERVED_SETTINGS_FIELDS = frozenset(
+    {"field", "str", "int", "tuple", "mcp_allowed_hosts", "max_body_bytes", "settings"}
+)
+RESERVED_CLIENT_METHODS = frozenset({"open", "close"})  # _Transport's methods, on every client
+RESERVED_CLIENT_ARGS = frozenset({"self", "quote_segment"})  # read inside the client methods
+RESERVED_CLIENT_CLASSES = frozenset({"OAuth1Client"})  # imported by upstream.py for OAuth 1.0a
+RESERVED_REST_HANDLERS = frozenset(  # names build_app's handlers read from the enclosing scopes
+    {"upstreams", "max_body_bytes", "selected", "first_problem"}
+    | {"openapi", "invalid_body", "body_too_large"}
+)
+
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 

@@ -61,6 +61,10 @@ _MUSTACHE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 _DOLLAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}|\{([^{}\s]+)\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# RFC 9110 §5.1: a field name is a token; §5.5: a value never holds CR, LF or NUL (other controls
+# are refused too). aiohttp would send a name such as 'X:' as is, moving text into the value.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass
@@ -90,7 +94,7 @@ class _Namespace:
     where: PathKey
     attr: str
     built: dict[str, UpstreamOperation] = field(default_factory=dict)
-    method_names: set[str] = field(default_factory=set)
+    method_names: set[str] = field(default_factory=lambda: set(naming.RESERVED_CLIENT_METHODS))
     # Consumed operations that cannot be generated; calls to them are left out.
     failed: set[str] = field(default_factory=set)
     entry: dict[str, Any] = field(default_factory=dict)
@@ -114,7 +118,9 @@ class Normaliser:
         self.dist = dist
         self.diagnostics: list[Diagnostic] = []
         self.secrets: dict[str, Secret] = {}
-        self.secret_fields: set[str] = set()
+        # Settings fields: bind secrets and upstream namespaces share one dataclass.
+        self.secret_fields: set[str] = set(naming.RESERVED_SETTINGS_FIELDS)
+        self.client_classes: set[str] = set(naming.RESERVED_CLIENT_CLASSES)
         self.namespaces: dict[str, _Namespace] = {}
         self.all_namespaces: set[str] = set()
         # Namespaces whose consumes entry was refused: calls to them are not reported again.
@@ -618,6 +624,10 @@ class Normaliser:
                 continue
             value = param.get("value", param.get("template"))
             if param.get("in") == "header" and value is not None:
+                problem = _header_problem(str(param.get("name")), value)
+                if problem:
+                    self.error("bad-header", problem, path)
+                    continue
                 expr = self.secret_expr(str(value), (*path, "value"))
                 if expr is None:
                     self.error(
@@ -672,6 +682,9 @@ class Normaliser:
             # Several API-key headers at once (Datadog's DD-API-KEY + DD-APPLICATION-KEY).
             pairs = []
             for header, value in auth["headers"].items():
+                if problem := _header_problem(str(header), value):
+                    self.error("bad-header", problem, (*where, "headers", header))
+                    continue
                 expr = self.secret_expr(str(value), (*where, "headers", header))
                 if expr is None:
                     self.error(
@@ -691,6 +704,9 @@ class Normaliser:
             pair = ((py(str(key)), secret("value")),)
             if placement == "query":
                 return (), pair
+            if problem := _header_problem(str(key)):
+                self.error("bad-header", problem, where)
+                return (), ()
             return pair, ()
         self.error(
             "unsupported-auth",
@@ -821,7 +837,7 @@ class Normaliser:
         return operation
 
     def _build_new_operation(self, ns: _Namespace, op: _ConsumedOp) -> UpstreamOperation:
-        args: set[str] = {"self"}
+        args: set[str] = set(naming.RESERVED_CLIENT_ARGS)
         params: list[UpstreamParam] = []
         for j, raw in enumerate(op.params):
             pwhere = (*op.where, "inputParameters", j)
@@ -840,9 +856,9 @@ class Normaliser:
                     (*pwhere, "in"),
                 )
                 continue
-            if raw.get("value") is not None or raw.get("template") is not None:
-                # Fixed-value parameters become constants at the call site (see _bindings).
-                pass
+            if location == "header" and (problem := _header_problem(name)):
+                self.error("bad-header", problem, pwhere)
+                continue
             json_type = _json_type(raw.get("type"), "object" if location == "body" else "string")
             params.append(
                 UpstreamParam(
@@ -989,7 +1005,7 @@ class Normaliser:
     def _upstream(self, ns: _Namespace, used: set[tuple[str, str]]) -> Upstream:
         return Upstream(
             namespace=ns.name,
-            class_name=f"{naming.pascal(ns.name)}Client",
+            class_name=naming.unique(f"{naming.pascal(ns.name)}Client", self.client_classes),
             attr=ns.attr,
             env_prefix=naming.env_prefix(ns.name),
             base_uri=ns.base_uri,
@@ -1079,7 +1095,7 @@ class Normaliser:
     def _rest(self, adapter: dict[str, Any], where: PathKey) -> RestAdapter | None:
         namespace = str(adapter.get("namespace") or "rest")
         operations: list[RestOperation] = []
-        handlers: set[str] = set()
+        handlers: set[str] = set(naming.RESERVED_REST_HANDLERS)
         op_ids: set[str] = set()
         routes: dict[tuple[str, str], PathKey] = {}
         for r, resource in enumerate(adapter.get("resources") or []):
@@ -1397,6 +1413,11 @@ class Normaliser:
                             (*where, key),
                         )
                         continue
+                    if param.location == "header" and (
+                        problem := _header_problem(param.name, value)
+                    ):
+                        self.error("bad-header", problem, (*where, key))
+                        continue
                     bindings.append(Binding(param.arg, None, py(value), True))
                     continue
                 prefix, input_name = reference
@@ -1411,6 +1432,9 @@ class Normaliser:
                     continue
             elif raw.get("value") is not None or raw.get("template") is not None:
                 fixed = raw.get("value", raw.get("template"))
+                if param.location == "header" and (problem := _header_problem(param.name, fixed)):
+                    self.error("bad-header", problem, where)
+                    continue
                 expr = self.secret_expr(str(fixed), where) if isinstance(fixed, str) else py(fixed)
                 whole = _input_placeholder(fixed, adapter_ns, self.all_namespaces)
                 if expr is None and whole is None:
@@ -1506,6 +1530,15 @@ def _with_openapi(model: Capability) -> Capability:
     from dataclasses import replace
 
     return replace(model, openapi=openapi_document(model) if model.rest else {})
+
+
+def _header_problem(name: str, value: Any = None) -> str | None:
+    """Why a header with this name (and fixed value) can never be sent, or ``None``."""
+    if not _HEADER_NAME.fullmatch(name):
+        return f"header name {name!r} is not an HTTP token"
+    if isinstance(value, str) and _HEADER_VALUE_FORBIDDEN.search(value):
+        return f"the value of header {name!r} holds a line break or another control character"
+    return None
 
 
 def _json_type(value: Any, default: JsonType) -> JsonType:

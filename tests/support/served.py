@@ -10,7 +10,7 @@ import os
 import queue
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,12 +57,13 @@ def serve(
     env: Mapping[str, str],
     workdir: Path,
     *args: str,
+    options: Sequence[str] = (),
 ) -> Iterator[Served]:
-    """Start ``command serve --rest-port 0 --mcp-port 0 ARGS`` and stop it (SIGTERM) afterwards."""
+    """Start ``command OPTIONS serve ARGS`` and stop it (SIGTERM) afterwards."""
     stderr_path = workdir / f"{command.name}-{os.getpid()}-{id(env)}.stderr"
     with open(stderr_path, "w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
-            [str(command), "serve", *args],
+            [str(command), *options, "serve", *args],
             env=dict(env),
             stdout=subprocess.PIPE,
             stderr=stderr,

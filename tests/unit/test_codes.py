@@ -172,6 +172,12 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         replaced(AUTH, "    authentication: {type: bearer, token: '{{a.b.c}}'}\n"),
         Level.ERROR,
     ),
+    "bad-header": (
+        replaced(
+            AUTH, AUTH + "    inputParameters: [{name: X-Tag, in: header, value: 'a\n\n  B'}]\n"
+        ),
+        Level.ERROR,
+    ),
     "ignored-adapter-parameter": (
         replaced(AUTH, AUTH + "    inputParameters: [{name: q, in: query}]\n"),
         Level.WARNING,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from naftiko_gen import writer
+from naftiko_gen.build import default_output
 from naftiko_gen.writer import OutputError, diff_tree, with_manifest, write_tree
 
 
@@ -62,3 +67,89 @@ def test_caches_left_by_tools_do_not_make_the_tree_stale(tmp_path: Path) -> None
         (out / cache).write_bytes(b"\xca\xfe")
 
     assert diff_tree(out, {"pkg/a.py": "x = 1\n"}).clean
+
+
+def test_a_failure_after_some_files_are_staged_leaves_the_previous_output_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    old = with_manifest({"pkg/a.py": "old a", "pkg/b.py": "old b"}, "g", "s.yaml")
+    write_tree(out, old)
+    synced: list[int] = []
+
+    def fsync_then_fail(fd: int) -> None:
+        synced.append(fd)
+        if len(synced) == 2:
+            raise OSError("disk full")
+
+    monkeypatch.setattr(writer.os, "fsync", fsync_then_fail)
+    with pytest.raises(OSError):
+        write_tree(out, with_manifest({"pkg/a.py": "new a", "pkg/b.py": "new b"}, "g", "s.yaml"))
+
+    assert diff_tree(out, old).clean
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# A build killed with SIGKILL half-way through staging: no cleanup code runs at all.
+_KILLED_BUILD = """
+import os, signal, sys
+from pathlib import Path
+from naftiko_gen import writer
+
+written = []
+def fsync_then_die(fd):
+    written.append(fd)
+    if len(written) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+writer.os.fsync = fsync_then_die
+files = {f"pkg/m{i}.py": "new\\n" for i in range(10)}
+writer.write_tree(Path(sys.argv[1]), writer.with_manifest(files, "g", "s.yaml"))
+"""
+
+
+def test_a_build_killed_mid_write_leaves_the_previous_output_intact(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    old = with_manifest({f"pkg/m{i}.py": "old\n" for i in range(5)}, "g", "s.yaml")
+    write_tree(out, old)
+
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_BUILD, str(out)],
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+        capture_output=True,
+    )
+
+    assert killed.returncode == -signal.SIGKILL
+    assert diff_tree(out, old).clean
+    assert writer.edited_by_hand(out) == []
+    # The half-written staging folder stays beside the output (nothing runs after SIGKILL); it is
+    # hidden, never the output itself, and the next build writes a fresh one.
+    write_tree(out, with_manifest({"pkg/m0.py": "rebuilt\n"}, "g", "s.yaml"))
+    assert (out / "pkg" / "m0.py").read_text() == "rebuilt\n"
+
+
+@pytest.mark.parametrize(
+    "stem", ["..", "...", "..%2F..%2Fetc", "-rf", "\u2028x", "../x", "/abs", "a/../../b"]
+)
+def test_output_folders_from_spec_names_stay_inside_the_output_root(
+    tmp_path: Path, stem: str
+) -> None:
+    root = tmp_path / "generated"
+
+    target = default_output(Path(f"{stem}.yaml"), root).resolve()
+
+    assert target.parent == root.resolve()
+    assert target.name.isidentifier()
+
+
+@pytest.mark.parametrize("path", ["../escaped.txt", "/tmp/escaped.txt", "pkg/../../escaped.txt"])
+def test_file_paths_in_a_tree_cannot_escape_the_output_folder(tmp_path: Path, path: str) -> None:
+    out = tmp_path / "out"
+    write_tree(out, with_manifest({"a.txt": "old"}, "g", "s.yaml"))
+
+    with pytest.raises(OutputError):
+        write_tree(out, {"a.txt": "new", path: "x"})
+
+    assert (out / "a.txt").read_text() == "old"
+    assert not (tmp_path / "escaped.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
+MAX_RETRIES = 10
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -23,6 +25,7 @@ class UpstreamSettings:
     verify_tls: bool
     ca_bundle: str | None
     timeout: float
+    retries: int
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Settings:
 
     conformance_tools: UpstreamSettings
     mcp_allowed_hosts: tuple[str, ...]
+    max_body_bytes: int
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +43,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         conformance_tools=_upstream(env, "CONFORMANCE_TOOLS", "http://127.0.0.1:8000"),
         mcp_allowed_hosts=_host_list(env, "CONFORMANCE_TOOLS_MCP_ALLOWED_HOSTS"),
+        max_body_bytes=_count(
+            env, "CONFORMANCE_TOOLS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1
+        ),
     )
 
 
@@ -65,6 +72,7 @@ def _upstream(env: Mapping[str, str], prefix: str, default_base_uri: str) -> Ups
         verify_tls=_flag(env, f"{prefix}_VERIFY_TLS", default=True),
         ca_bundle=ca_bundle,
         timeout=_seconds(env, f"{prefix}_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
+        retries=_count(env, f"{prefix}_RETRIES", 0, maximum=MAX_RETRIES),
     )
 
 
@@ -90,6 +98,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{name} must be a positive number of seconds, got {text!r}")
     return value
+
+
+def _count(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or int(text) < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, got {text!r}")
+    if maximum is not None and int(text) > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {text!r}")
+    return int(text)
 
 
 def _host_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:

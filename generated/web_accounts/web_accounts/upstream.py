@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import json
+import re
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -18,6 +22,15 @@ from web_accounts.settings import Settings, UpstreamSettings
 
 USER_AGENT = "web-accounts/" + __version__
 _NO_BODY: Any = object()
+# RFC 9110 §5.5: CR, LF and NUL can never be sent in a header value (other controls are refused too).
+_FORBIDDEN_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Retries (``<NS>_RETRIES``, default 0) are for idempotent methods only, after a connection
+# failure or one of these answers; the wait doubles from RETRY_BACKOFF_SECONDS, or is the
+# upstream's Retry-After, and is never longer than RETRY_DELAY_CAP_SECONDS.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_BACKOFF_SECONDS = 0.25
+RETRY_DELAY_CAP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,7 @@ class UpstreamResponse:
     status: int
     content_type: str | None
     body: bytes
+    retry_after: str | None = None
 
 
 class UpstreamError(Exception):
@@ -34,11 +48,25 @@ class UpstreamError(Exception):
 
 
 class UpstreamUnavailable(UpstreamError):
-    """Connection refused, DNS or TLS failure: REST answers 502, MCP an ``isError`` result."""
+    """Connection refused, DNS or TLS failure: REST answers 502, MCP an ``isError`` result.
+    ``retryable``: another attempt may succeed (not after a TLS failure)."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class UpstreamTimeout(UpstreamError):
     """No complete answer within the configured timeout: REST answers 504."""
+
+
+class InvalidArgument(UpstreamError):
+    """A caller value that cannot be sent (a line break in a header value): REST answers 400
+    naming the field, MCP an ``isError`` result; nothing reaches the upstream."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def quote_segment(value: object) -> str:
@@ -47,6 +75,21 @@ def quote_segment(value: object) -> str:
     if text in (".", ".."):
         return text.replace(".", "%2E")
     return quote(text, safe="")
+
+
+def retry_delay(attempt: int, retry_after: str | None = None) -> float:
+    """Seconds to wait before retry number ``attempt`` (from 0): the upstream's Retry-After
+    (seconds or an HTTP date) when it sends one, else exponential backoff; at most the cap."""
+    delay: float = RETRY_BACKOFF_SECONDS * 2**attempt
+    text = (retry_after or "").strip()
+    if text.isascii() and text.isdigit():
+        delay = float(text)
+    elif text:
+        try:
+            delay = (email.utils.parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            pass
+    return min(max(delay, 0.0), RETRY_DELAY_CAP_SECONDS)
 
 
 def _text(value: object) -> str:
@@ -111,19 +154,46 @@ class _Transport:
         extra: dict[str, str] = {}
         if headers:
             extra = {k: _text(v) for k, v in headers.items() if v is not None}
-            if any("\r" in v or "\n" in v for v in extra.values()):
-                raise ValueError("header values must not contain line breaks")
+            for name, value in extra.items():
+                if _FORBIDDEN_IN_HEADER.search(value):
+                    raise InvalidArgument(
+                        name, f"{name} must not contain line breaks or control characters"
+                    )
         data: bytes | None = None
         if json_body is not _NO_BODY:
             data = b"" if json_body is None else json.dumps(json_body).encode()
             if json_body is not None:
                 extra["Content-Type"] = "application/json"
+        retries = self._settings.retries if method in IDEMPOTENT_METHODS else 0
+        for attempt in range(retries):
+            try:
+                response = await self._attempt(method, url, data, extra)
+            except UpstreamUnavailable as exc:
+                if not exc.retryable:
+                    raise
+                await asyncio.sleep(retry_delay(attempt))
+                continue
+            if response.status not in RETRY_STATUSES:
+                return response
+            await asyncio.sleep(retry_delay(attempt, response.retry_after))
+        return await self._attempt(method, url, data, extra)
+
+    async def _attempt(
+        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
+    ) -> UpstreamResponse:
+        """One request; the response is read whole, so the connection returns to the pool."""
+        assert self._session is not None
         try:
             async with self._session.request(
-                method, URL(url, encoded=True), data=data, headers=extra, allow_redirects=False
+                method, URL(url, encoded=True), data=data, headers=headers, allow_redirects=False
             ) as response:
                 body = await response.read()
-                return UpstreamResponse(response.status, response.headers.get("Content-Type"), body)
+                return UpstreamResponse(
+                    response.status,
+                    response.headers.get("Content-Type"),
+                    body,
+                    response.headers.get("Retry-After"),
+                )
         except TimeoutError:
             raise UpstreamTimeout(
                 f"upstream {self._namespace!r} did not answer within {self._settings.timeout:g} s"
@@ -134,7 +204,14 @@ class _Transport:
                 "(see the *_VERIFY_TLS and *_CA_BUNDLE settings)"
             ) from None
         except aiohttp.ClientError:
-            raise UpstreamUnavailable(f"upstream {self._namespace!r} is unreachable") from None
+            raise UpstreamUnavailable(
+                f"upstream {self._namespace!r} is unreachable", retryable=True
+            ) from None
+        except ValueError:  # aiohttp refuses a line break in a header built from the settings
+            raise UpstreamUnavailable(
+                f"a header of upstream {self._namespace!r} holds a line break or a control "
+                "character: check the secrets and settings it is built from"
+            ) from None
 
 
 class WebAccountsClient(_Transport):
@@ -156,6 +233,7 @@ class Upstreams:
     """Every upstream the adapters call, opened and closed together (one pool each per process)."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.web_accounts = WebAccountsClient(settings)
 
     async def __aenter__(self) -> Upstreams:

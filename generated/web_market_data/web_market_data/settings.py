@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
+MAX_RETRIES = 10
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -23,6 +25,7 @@ class UpstreamSettings:
     verify_tls: bool
     ca_bundle: str | None
     timeout: float
+    retries: int
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Settings:
     interactive_brokers_api_key: str = field(repr=False)
     web_market_data: UpstreamSettings
     mcp_allowed_hosts: tuple[str, ...]
+    max_body_bytes: int
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -41,6 +45,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         interactive_brokers_api_key=_required(env, "INTERACTIVE_BROKERS_API_KEY"),
         web_market_data=_upstream(env, "WEB_MARKET_DATA", "https://localhost:5000/v1/api"),
         mcp_allowed_hosts=_host_list(env, "WEB_MARKET_DATA_MCP_ALLOWED_HOSTS"),
+        max_body_bytes=_count(
+            env, "WEB_MARKET_DATA_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1
+        ),
     )
 
 
@@ -67,6 +74,7 @@ def _upstream(env: Mapping[str, str], prefix: str, default_base_uri: str) -> Ups
         verify_tls=_flag(env, f"{prefix}_VERIFY_TLS", default=True),
         ca_bundle=ca_bundle,
         timeout=_seconds(env, f"{prefix}_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
+        retries=_count(env, f"{prefix}_RETRIES", 0, maximum=MAX_RETRIES),
     )
 
 
@@ -92,6 +100,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{name} must be a positive number of seconds, got {text!r}")
     return value
+
+
+def _count(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or int(text) < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, got {text!r}")
+    if maximum is not None and int(text) > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {text!r}")
+    return int(text)
 
 
 def _host_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:

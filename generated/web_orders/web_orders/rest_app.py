@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from web_orders.inputs import CATALOG, InputProblem, first_problem, validator
 from web_orders.upstream import (
+    InvalidArgument,
     UpstreamResponse,
     Upstreams,
     UpstreamTimeout,
@@ -29,8 +30,21 @@ class InvalidBody(Exception):
     """The request body is not JSON; answered with 400 before anything is sent upstream."""
 
 
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
+class BodyTooLarge(Exception):
+    """The request body is over ``WEB_ORDERS_MAX_BODY_BYTES``: answered with 413,
+    without reading the rest of it."""
+
+
+async def _json_body(request: Request, limit: int) -> Any:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks += chunk
+        if len(chunks) > limit:
+            raise BodyTooLarge
+    raw = bytes(chunks)
     if not raw.strip():
         return None
     try:
@@ -63,11 +77,17 @@ async def _forward(call: Awaitable[UpstreamResponse]) -> Response:
         return _error(504, "upstream_timeout", str(exc))
     except UpstreamUnavailable as exc:
         return _error(502, "upstream_unavailable", str(exc))
-    return Response(upstream.body, status_code=upstream.status, media_type=upstream.content_type)
+    except InvalidArgument as exc:
+        return _error(400, "invalid_input", str(exc), exc.field)
+    response = Response(upstream.body, upstream.status, media_type=upstream.content_type)
+    if upstream.retry_after is not None:  # 429 and 503 tell the caller when to come back
+        response.headers["Retry-After"] = upstream.retry_after
+    return response
 
 
 def build_app(upstreams: Upstreams) -> Starlette:
     """The REST app; ``upstreams`` must be open for as long as the app serves."""
+    max_body_bytes = upstreams.settings.max_body_bytes
 
     async def getliveorders(request: Request) -> Response:
         """``GET /v1/iserver/account/orders``: Get live orders."""
@@ -75,7 +95,7 @@ def build_app(upstreams: Upstreams) -> Starlette:
 
     async def placeorder(request: Request) -> Response:
         """``POST /v1/iserver/account/{accountid}/orders``: Place an order."""
-        body = await _json_body(request)
+        body = await _json_body(request, max_body_bytes)
         arguments = _present({"accountId": request.path_params["accountid"], "body": body})
         if problem := first_problem(VALIDATORS["placeorder"], arguments):
             return _invalid(problem)
@@ -96,6 +116,10 @@ def build_app(upstreams: Upstreams) -> Starlette:
     async def invalid_body(request: Request, exc: Exception) -> Response:
         return _error(400, "invalid_body", "request body is not valid JSON")
 
+    async def body_too_large(request: Request, exc: Exception) -> Response:
+        message = f"request body is larger than {max_body_bytes} bytes"
+        return _error(413, "body_too_large", message)
+
     return Starlette(
         routes=[
             Route("/v1/iserver/account/orders", getliveorders, methods=["GET"]),
@@ -103,5 +127,5 @@ def build_app(upstreams: Upstreams) -> Starlette:
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
-        exception_handlers={InvalidBody: invalid_body},
+        exception_handlers={InvalidBody: invalid_body, BodyTooLarge: body_too_large},
     )

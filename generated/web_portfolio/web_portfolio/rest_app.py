@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from web_portfolio.inputs import CATALOG, InputProblem, first_problem, validator
 from web_portfolio.upstream import (
+    InvalidArgument,
     UpstreamResponse,
     Upstreams,
     UpstreamTimeout,
@@ -48,7 +49,12 @@ async def _forward(call: Awaitable[UpstreamResponse]) -> Response:
         return _error(504, "upstream_timeout", str(exc))
     except UpstreamUnavailable as exc:
         return _error(502, "upstream_unavailable", str(exc))
-    return Response(upstream.body, status_code=upstream.status, media_type=upstream.content_type)
+    except InvalidArgument as exc:
+        return _error(400, "invalid_input", str(exc), exc.field)
+    response = Response(upstream.body, upstream.status, media_type=upstream.content_type)
+    if upstream.retry_after is not None:  # 429 and 503 tell the caller when to come back
+        response.headers["Retry-After"] = upstream.retry_after
+    return response
 
 
 def build_app(upstreams: Upstreams) -> Starlette:
