@@ -20,9 +20,9 @@ import pytest
 from mcp import Client
 
 from tests.integration.test_web_sessions import http
-from tests.support.build_install import build_and_install
 from tests.support.faults import SPEC, faults_env
 from tests.support.faulty_upstream import FaultyUpstream
+from tests.support.packages import build_and_install
 from tests.support.served import Served, serve
 
 REST_CLIENTS = 40

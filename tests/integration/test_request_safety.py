@@ -21,7 +21,7 @@ from mcp import Client
 
 from tests.integration.conftest import package_env
 from tests.integration.test_web_sessions import http_request
-from tests.support.build_install import build_and_install
+from tests.support.packages import build_and_install
 from tests.support.recording_upstream import RecordingUpstream
 from tests.support.served import Served, serve
 
