@@ -29,6 +29,29 @@ def official_shape(spec: LoadedSpec) -> list[Diagnostic]:
     return diagnostics
 
 
+# Non-standard capability keys some real specs carry: naftiko-gen accepts them (they are not
+# typos) but nothing in a generated package can act on them, so the author is told.
+_NO_EFFECT = ("governance", "orchestration", "tools")
+
+
+def ignored_keywords(spec: LoadedSpec) -> list[Diagnostic]:
+    """A warning per non-standard key that has no effect in the generated package."""
+    capability = spec.data.get("capability") if isinstance(spec.data, dict) else None
+    if not isinstance(capability, dict):
+        return []
+    return [
+        spec.diagnostic(
+            Level.WARNING,
+            "ignored-keyword",
+            f"capability.{key} is not part of Naftiko; the generated package ignores it",
+            ("capability", key),
+            "remove it, or move what it describes into exposes/consumes",
+        )
+        for key in _NO_EFFECT
+        if key in capability
+    ]
+
+
 _FIXES = {
     "info.title is not in the official schema": "rename it to info.label",
     "a REST adapter's 'description' is not in the official schema": "remove it, or move it to "

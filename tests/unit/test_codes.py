@@ -129,6 +129,10 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
     "unknown-key": (replaced("baseUri:", "baseUrl: x\n    baseUri:"), Level.WARNING),
     "misspelt-key": (replaced("baseUri:", "baseUrl:"), Level.ERROR),
     "official-shape": (replaced("authentication:", "auth:"), Level.WARNING),
+    "ignored-keyword": (
+        replaced("  consumes:", "  governance: [{rule: x}]\n  consumes:"),
+        Level.WARNING,
+    ),
     "bind-location": (
         replaced("keys: {DEMO_TOKEN", "location: vault://x\n  keys: {DEMO_TOKEN"),
         Level.ERROR,
