@@ -699,7 +699,7 @@ class Normaliser:
         self.error(
             "unsupported-auth",
             f"authentication type {kind!r} is not supported yet (supported: bearer, basic, "
-            "apikey, oauth1, aws-sig-v4, certificate)",
+            "digest, apikey, oauth1, oauth2, aws-sig-v4, certificate)",
             (*where, "type"),
         )
         return (), ()
