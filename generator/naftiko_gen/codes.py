@@ -77,7 +77,8 @@ HINTS: Final[dict[str, str]] = {
     "unnamed-parameter": "give the parameter a `name`, or remove it",
     "unsupported-parameter-location": "use `in: path`, `query`, `header`, `cookie`, `body`, "
     "`formData` or `environment`",
-    "bad-cookie": "name the cookie with letters, digits and `-_.!#$%&'*+^`|~` only",
+    "bad-cookie": "name the cookie with an HTTP token: letters, digits and - _ . ! # $ % & ' * "
+    "+ ^ ~ only",
     "bad-environment-parameter": "name an environment variable (letters, digits, `_`), or give "
     "the parameter a `value`",
     "unused-path-parameter": "add `{name}` to the resource path, or declare it `in: query`",
