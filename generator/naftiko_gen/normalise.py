@@ -131,6 +131,8 @@ class Normaliser:
         # What bind variables are read from in the expressions being built: ``settings`` in
         # load-time code, ``self._vars`` in client methods, ``upstreams.settings`` in adapters.
         self.secret_root = "settings"
+        # An apikey with ``placement: cookie``: (name, value expression) for the Cookie header.
+        self.auth_cookies: list[tuple[str, str]] = []
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -548,7 +550,9 @@ class Normaliser:
             return
         self.scope = {}
         params = consumed_params.adapter_params(self, entry.get("inputParameters"), where)
+        self.auth_cookies = []
         headers, query = self._auth(entry.get(auth_key), (*where, auth_key))
+        params.cookies[:0] = self.auth_cookies
         self.scope = {}
         failed: set[str] = set()
         ops = self._consumed_ops(name, entry.get("resources"), where, failed)
@@ -692,6 +696,12 @@ class Normaliser:
             pair = ((py(str(key)), secret("value")),)
             if placement == "query":
                 return (), pair
+            if placement == "cookie":
+                if problem := consumed_params.cookie_name_problem(str(key)):
+                    self.error("bad-cookie", problem, where)
+                else:
+                    self.auth_cookies.extend(pair)
+                return (), ()
             if problem := _header_problem(str(key)):
                 self.error("bad-header", problem, where)
                 return (), ()

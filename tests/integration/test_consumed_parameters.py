@@ -76,6 +76,18 @@ capability:
         inputParameters:
         - {name: label, in: formData}
         - {name: kind, in: formData, value: note}
+  - type: http
+    namespace: prefs
+    baseUri: https://prefs.example.test
+    authentication: {type: apikey, key: sid, value: '{{CRM_TOKEN}}', placement: cookie}
+    resources:
+    - name: theme
+      path: /theme
+      operations:
+      - name: get-theme
+        method: GET
+        inputParameters:
+        - {name: lang, in: cookie}
   exposes:
   - type: mcp
     namespace: contacts-mcp
@@ -85,6 +97,7 @@ capability:
     - {name: add-note, description: Add a note, call: crm.add-note}
     - {name: upload-note, description: Upload a note, call: crm.upload-note}
     - {name: label-note, description: Label a note, call: crm.label-note}
+    - {name: get-theme, description: Theme, call: prefs.get-theme}
 """
 
 ENV = {"CRM_TOKEN": "s3cr3t", "CRM_REGION": "eu-1", "NOTE_SIGNATURE": 'Ann "the scribe"'}
@@ -105,7 +118,12 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def served(
     package: Path, upstream: RecordingUpstream, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    env = package_env(package, CRM_BASE_URI=upstream.base_url + "/v2", **ENV)
+    env = package_env(
+        package,
+        CRM_BASE_URI=upstream.base_url + "/v2",
+        PREFS_BASE_URI=upstream.base_url,
+        **ENV,
+    )
     workdir = tmp_path_factory.mktemp("contacts-run")
     with serve(package / "bin" / "contact-book", env, workdir, "--mcp-port", "0") as running:
         yield running
@@ -250,3 +268,14 @@ def test_the_tool_schemas_offer_the_callers_parameters_but_no_computed_ones(
     assert properties["ids"]["type"] == "array"
     assert "X-Trace" not in properties and "format" not in properties
     assert not (package / "contact_book" / "upstream_auth.py").exists()
+
+
+@pytest.mark.anyio
+async def test_an_apikey_in_a_cookie_shares_the_cookie_header_with_cookie_parameters(
+    served: Served, upstream: RecordingUpstream
+) -> None:
+    sent = await call(served, upstream, "get-theme", {"lang": "en GB"})
+
+    assert sent.path == "/theme"
+    assert sent.headers["cookie"] == "sid=s3cr3t; lang=en%20GB"
+    assert "sid" not in sent.headers
