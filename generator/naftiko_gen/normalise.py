@@ -850,10 +850,15 @@ class Normaliser:
         params: list[UpstreamParam] = []
         declared = [(raw, (*op.where, "inputParameters", j)) for j, raw in enumerate(op.params)]
         names = {(str(raw.get("name")), raw.get("in")) for raw, _ in declared}
+        placeholders = {
+            (m.group(1) or m.group(2)).lower() for m in _PLACEHOLDER.finditer(op.path)
+        }
         adapter = [
             (raw, where)
             for raw, where in ns.params.per_operation
             if (str(raw.get("name")), raw.get("in")) not in names
+            # An adapter-level path parameter only concerns paths that name it.
+            and (raw.get("in") != "path" or str(raw.get("name")).lower() in placeholders)
         ]
         computed: list[tuple[dict[str, Any], PathKey, UpstreamParam]] = []
         for raw, pwhere in [*adapter, *declared]:
