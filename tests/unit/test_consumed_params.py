@@ -39,7 +39,7 @@ capability:
       - name: list-items
         method: GET
         inputParameters:
-        - {name: limit, in: query, value: 50}
+        - {name: limit, in: query, template: '50'}
         - {name: q, in: query, value: '{{tools.search}}'}
         - {name: X-Sig, in: header, value: '{{SIGNING_SALT}}:{{q}}'}
     - name: plain
@@ -126,11 +126,13 @@ def test_the_generated_client_passes_mypy_strict(tmp_path: Path) -> None:
             "    authentication: {type: digest, username: u, password: '{{API_TOKEN}}'}\n"
             "    inputParameters: [{name: sid, in: cookie, value: abc}]\n"
             "    resources: [{name: r, path: /r, operations: [{name: get-r, method: GET,"
-            " inputParameters: [{name: c, in: cookie}, {name: f, in: query, type: array}]}]}]\n"
+            " inputParameters: [{name: c, in: cookie}, {name: f, in: query, type: array}]},"
+            " {name: fixed, method: GET, inputParameters: [{name: f, in: query, value: x}]}]}]\n"
             "  exposes:",
         ).replace(
             "    - name: health\n",
             "    - {name: upload, description: Upload, call: api.upload}\n"
+            "    - {name: fixed, description: Fixed, call: other.fixed}\n"
             "    - {name: get-r, description: R, call: other.get-r}\n"
             "    - name: health\n",
         )
@@ -148,3 +150,4 @@ def test_the_generated_client_passes_mypy_strict(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout
     code = (out / "params" / "upstream.py").read_text()
     assert "form_body=" in code and "cookies=" in code and "DigestAuthMiddleware" in code
+    assert "async def fixed(self) -> UpstreamResponse:" in code
