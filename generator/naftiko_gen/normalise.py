@@ -989,8 +989,19 @@ class Normaliser:
         where: PathKey,
     ) -> str:
         """``{{tools.x}}``/``{{rest.x}}``/``{{x}}`` in a body is the caller's input ``x``;
-        ``{{VAR}}``/``{{env.VAR}}`` a bind variable."""
+        ``{{VAR}}``/``{{env.VAR}}`` a bind variable; ``{{name}}`` of an ``in: environment``
+        parameter its value (which may use inputs too)."""
         prefix, _, rest = name.partition(".")
+        if name in self.scope:
+            scoped = self.scope
+            self.scope = {k: v for k, v in scoped.items() if k != name}
+            try:
+                return text_expr(
+                    scoped[name],
+                    lambda inner, _: self._body_placeholder(inner, False, params, args, where),
+                )
+            finally:
+                self.scope = scoped
         if rest and (prefix in REFERENCE_PREFIXES or prefix in self.all_namespaces):
             name = rest
         else:

@@ -42,6 +42,8 @@ capability:
         - {name: limit, in: query, template: '50'}
         - {name: q, in: query, value: '{{tools.search}}'}
         - {name: X-Sig, in: header, value: '{{SIGNING_SALT}}:{{q}}'}
+        - {name: who, in: environment, value: '{{tools.user}}@{{channel}}'}
+        - {name: X-Who, in: header, value: '{{who}}'}
     - name: plain
       path: /health
       operations:
@@ -93,12 +95,16 @@ def test_values_are_computed_by_the_client_and_whole_input_references_stay_argum
     assert params["X-Sig"].value_expr == (
         "_text_or_empty(self._vars.signing_salt) + ':' + _text_or_empty(q)"
     )
+    assert params["X-Who"].value_expr == (
+        "_text_or_empty(user) + '@' + _text_or_empty('web-' + _text_or_empty(self._vars.api_token))"
+    )
     tool = next(t for t in model.mcp.tools if t.name == "list-items") if model.mcp else None
     assert tool is not None
     assert [(b.arg, b.input_name) for b in tool.call.bindings] == [
         ("tenant", "tenant"),
         ("x_caller", "X-Caller"),
         ("q", "search"),
+        ("user", "user"),
     ]
 
 
