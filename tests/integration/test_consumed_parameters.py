@@ -63,6 +63,7 @@ capability:
         method: POST
         inputParameters:
         - {name: NOTE_SIGNATURE, in: environment}
+        - {name: Content-Type, in: header, value: application/vnd.notes+json}
         body: '{"text": "{{text}}", "signature": "{{NOTE_SIGNATURE}}", "v": "{{apiVersion}}"}'
       - name: upload-note
         method: PUT
@@ -187,13 +188,13 @@ async def test_path_segments_cookies_arrays_and_computed_headers_are_encoded_per
 
 
 @pytest.mark.anyio
-async def test_environment_values_reach_a_raw_json_body_template_escaped(
+async def test_environment_values_reach_a_raw_json_body_template_escaped_with_its_declared_type(
     served: Served, upstream: RecordingUpstream
 ) -> None:
     sent = await call(served, upstream, "add-note", {"text": 'say "hi"\n'})
 
     assert (sent.method, sent.path) == ("POST", "/v2/tenants/acme%20corp/notes")
-    assert sent.headers["content-type"] == "application/json"
+    assert sent.headers["content-type"] == "application/vnd.notes+json"
     assert sent.json() == {"text": 'say "hi"\n', "signature": 'Ann "the scribe"', "v": "2024-06"}
 
 

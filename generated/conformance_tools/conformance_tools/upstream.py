@@ -170,9 +170,11 @@ class _Transport:
                         name, f"{name} must not contain line breaks or control characters"
                     )
         data: bytes | None = None
+        # A Content-Type the spec declares wins over the body's (every declared header is sent).
+        typed = any(name.lower() == "content-type" for name in (*self._headers, *extra))
         if json_body is not _NO_BODY:
             data = b"" if json_body is None else json.dumps(json_body).encode()
-            if json_body is not None:
+            if json_body is not None and not typed:
                 extra["Content-Type"] = "application/json"
         retries = self._settings.retries if method in IDEMPOTENT_METHODS else 0
         for attempt in range(retries):
