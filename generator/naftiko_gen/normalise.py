@@ -850,9 +850,7 @@ class Normaliser:
         params: list[UpstreamParam] = []
         declared = [(raw, (*op.where, "inputParameters", j)) for j, raw in enumerate(op.params)]
         names = {(str(raw.get("name")), raw.get("in")) for raw, _ in declared}
-        placeholders = {
-            (m.group(1) or m.group(2)).lower() for m in _PLACEHOLDER.finditer(op.path)
-        }
+        placeholders = {(m.group(1) or m.group(2)).lower() for m in _PLACEHOLDER.finditer(op.path)}
         adapter = [
             (raw, where)
             for raw, where in ns.params.per_operation

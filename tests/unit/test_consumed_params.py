@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from naftiko_gen.build import generate
+from naftiko_gen.build import generate, validate
 from naftiko_gen.diagnostics import Diagnostic
 from naftiko_gen.loader import parse_text
 from naftiko_gen.model import Capability, UpstreamOperation
@@ -157,3 +157,25 @@ def test_the_generated_client_passes_mypy_strict(tmp_path: Path) -> None:
     code = (out / "params" / "upstream.py").read_text()
     assert "form_body=" in code and "cookies=" in code and "DigestAuthMiddleware" in code
     assert "async def fixed(self) -> UpstreamResponse:" in code
+
+
+def test_form_data_and_consumed_client_credentials_are_flagged_as_not_official(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "params.yaml"
+    spec.write_text(
+        SPEC.replace("- {name: limit, in: query, template: '50'}", "- {name: limit, in: formData}")
+    )
+    oauth2 = (
+        "    authentication: {type: oauth2, tokenEndpoint: 'https://a.example.test/t', "
+        "clientId: '{{API_TOKEN}}', clientSecret: '{{API_TOKEN}}'}\n"
+    )
+    spec.write_text(
+        spec.read_text().replace("    inputParameters:\n", oauth2 + "    inputParameters:\n", 1)
+    )
+
+    _, diagnostics = validate(spec)
+
+    shapes = [d.message for d in diagnostics if d.code == "official-shape"]
+    assert any(m.startswith("'in: formData' is not official") for m in shapes)
+    assert any(m.startswith("client-credentials keys on a consumed oauth2") for m in shapes)
