@@ -5,6 +5,7 @@ what a real upstream on 127.0.0.1 received."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from collections.abc import Iterator
@@ -89,6 +90,32 @@ capability:
         method: GET
         inputParameters:
         - {name: lang, in: cookie}
+  - type: http
+    namespace: ledger
+    baseUri: https://ledger.example.test
+    authentication: {type: basic, username: '{{CRM_TOKEN}}', password: 'p:w {{CRM_REGION}}'}
+    resources:
+    - {name: entries, path: /entries, operations: [{name: list-entries, method: GET}]}
+  - type: http
+    namespace: maps
+    baseUri: https://maps.example.test
+    authentication: {type: apikey, key: api key, value: '{{CRM_TOKEN}}&x=1', placement: query}
+    inputParameters:
+    - {name: X-Client, in: header, value: contacts}
+    resources:
+    - name: geo
+      path: /geo
+      operations:
+      - name: geocode
+        method: GET
+        inputParameters:
+        - {name: q, in: query}
+  - type: http
+    namespace: search
+    baseUri: https://search.example.test
+    authentication: {type: apikey, key: X-Api-Key, value: '{{CRM_TOKEN}}'}
+    resources:
+    - {name: find, path: /find, operations: [{name: find, method: GET}]}
   exposes:
   - type: mcp
     namespace: contacts-mcp
@@ -99,6 +126,9 @@ capability:
     - {name: upload-note, description: Upload a note, call: crm.upload-note}
     - {name: label-note, description: Label a note, call: crm.label-note}
     - {name: get-theme, description: Theme, call: prefs.get-theme}
+    - {name: list-entries, description: Entries, call: ledger.list-entries}
+    - {name: geocode, description: Geocode, call: maps.geocode}
+    - {name: find, description: Find, call: search.find}
 """
 
 ENV = {"CRM_TOKEN": "s3cr3t", "CRM_REGION": "eu-1", "NOTE_SIGNATURE": 'Ann "the scribe"'}
@@ -123,6 +153,9 @@ def served(
         package,
         CRM_BASE_URI=upstream.base_url + "/v2",
         PREFS_BASE_URI=upstream.base_url,
+        LEDGER_BASE_URI=upstream.base_url,
+        MAPS_BASE_URI=upstream.base_url,
+        SEARCH_BASE_URI=upstream.base_url,
         **ENV,
     )
     workdir = tmp_path_factory.mktemp("contacts-run")
@@ -280,3 +313,33 @@ async def test_an_apikey_in_a_cookie_shares_the_cookie_header_with_cookie_parame
     assert sent.path == "/theme"
     assert sent.headers["cookie"] == "sid=s3cr3t; lang=en%20GB"
     assert "sid" not in sent.headers
+
+
+@pytest.mark.anyio
+async def test_basic_auth_sends_the_bind_values_base64_encoded(
+    served: Served, upstream: RecordingUpstream
+) -> None:
+    sent = await call(served, upstream, "list-entries", {})
+
+    scheme, _, encoded = sent.headers["authorization"].partition(" ")
+    assert (scheme, base64.b64decode(encoded).decode()) == ("Basic", "s3cr3t:p:w eu-1")
+
+
+@pytest.mark.anyio
+async def test_an_apikey_in_the_query_is_encoded_next_to_the_callers_query(
+    served: Served, upstream: RecordingUpstream
+) -> None:
+    sent = await call(served, upstream, "geocode", {"q": "Rue de l'Église"})
+
+    assert sent.query == [("api key", "s3cr3t&x=1"), ("q", "Rue de l'Église")]
+    assert sent.headers["x-client"] == "contacts"
+    assert "authorization" not in sent.headers
+
+
+@pytest.mark.anyio
+async def test_an_apikey_header_carries_the_bind_value(
+    served: Served, upstream: RecordingUpstream
+) -> None:
+    sent = await call(served, upstream, "find", {})
+
+    assert sent.headers["x-api-key"] == "s3cr3t"
