@@ -72,6 +72,10 @@ _FIXES = {
     "MCP tools and their inputs need a 'description'": "describe each tool and input; clients "
     "show it to the model",
     "'auth' is not official": "rename it to 'authentication'",
+    "client-credentials keys on a consumed oauth2 are naftiko-gen's (the engine sends no token)": (
+        "keep them for naftiko-gen, or fetch the token elsewhere and use bearer with a bind"
+    ),
+    "'in: formData' is not official": "use a multipartForm body with a part per field",
 }
 
 
@@ -119,6 +123,12 @@ def _consumed(entry: dict[str, Any], where: PathKey) -> Iterator[tuple[str, Path
     auth = entry.get("authentication")
     if isinstance(auth, dict) and auth.get("type") == "apikey" and ("in" in auth or "name" in auth):
         yield "apikey written OpenAPI-style ('in'/'name')", (*where, "authentication")
+    if isinstance(auth, dict) and auth.get("type") == "oauth2" and "clientId" in auth:
+        yield (
+            "client-credentials keys on a consumed oauth2 are naftiko-gen's (the engine sends no "
+            "token)",
+            (*where, "authentication"),
+        )
     if re.search(r"\{[^}]*\}|\$\{", str(entry.get("baseUri") or "")):
         yield "placeholders in baseUri are not official", (*where, "baseUri")
     for r, resource in _items(entry.get("resources")):
@@ -129,6 +139,8 @@ def _consumed(entry: dict[str, Any], where: PathKey) -> Iterator[tuple[str, Path
             elif str(op.get("method")).upper() == "HEAD":
                 yield "HTTP method HEAD is not in the official schema", (*owhere, "method")
             for p, param in _items(op.get("inputParameters")):
+                if param.get("in") == "formData":
+                    yield "'in: formData' is not official", (*owhere, "inputParameters", p, "in")
                 if any(key in param for key in ("type", "description", "required")):
                     yield "consumed parameters take only name, in and value", (
                         *owhere,
