@@ -1,0 +1,191 @@
+"""Consumed ``outputRawFormat`` / ``outputSchema`` → how the generated client decodes an answer.
+
+The engine converts every upstream answer to a JSON tree before anything reads it (semantics
+§2.9). The generated client does the same, once, right after the request: adapters (REST, MCP,
+output shaping) only ever see JSON. The decoders themselves are emitted into the package's
+``formats.py`` (``templates/package/pkg/formats.py.j2``), only those a spec uses.
+
+Labels are case-insensitive, as the engine's are. ``json`` (the default) and ``binary`` (a
+real-world extension) are passed through unchanged. The ``outputSchema`` of an ``avro`` operation is
+read here, at build time, relative to the spec, and embedded in the package as a literal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import soupsieve
+
+from naftiko_gen.pyliteral import py
+
+# label → (what messages call it, what the client asks for in Accept)
+FORMATS: dict[str, tuple[str, str]] = {
+    "json": ("JSON", "application/json"),
+    "binary": ("binary", "*/*"),
+    "xml": ("XML", "application/xml, text/xml;q=0.9"),
+    "yaml": ("YAML", "application/yaml, application/x-yaml;q=0.9, text/yaml;q=0.9"),
+    "csv": ("CSV", "text/csv"),
+    "tsv": ("TSV", "text/tab-separated-values"),
+    "psv": ("PSV", "text/plain, */*;q=0.5"),
+    "html": ("HTML", "text/html"),
+    "markdown": ("Markdown", "text/markdown, text/plain;q=0.9"),
+    "avro": ("Avro", "application/avro, avro/binary;q=0.9"),
+    "protobuf": ("Protobuf", "application/protobuf, application/x-protobuf;q=0.9"),
+}
+# Formats whose ``outputSchema`` means something (a file, a CSS selector, a heading prefix).
+SCHEMA_FORMATS = frozenset({"avro", "protobuf", "html", "markdown"})
+# An .avsc larger than this is not a schema someone wrote by hand.
+MAX_SCHEMA_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """How one consumed operation's answer is decoded.
+
+    ``decoder`` is the name of the function in the generated ``formats`` module (``None``: passed
+    through unchanged), ``option_expr`` its second argument (CSS selector, heading prefix, Avro
+    schema literal) as a Python expression, or ``None``.
+    """
+
+    name: str
+    label: str
+    accept: str | None
+    decoder: str | None = None
+    option_expr: str | None = None
+
+    @property
+    def decodes(self) -> bool:
+        return self.decoder is not None
+
+
+class FormatProblem(Exception):
+    """A located problem: ``key`` is ``outputRawFormat`` or ``outputSchema``."""
+
+    def __init__(self, code: str, message: str, key: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.key = key
+
+
+def plan_output(
+    raw_format: Any, raw_schema: Any, spec_dir: Path, warn: Callable[[FormatProblem], None]
+) -> OutputFormat | None:
+    """The decoding plan for an operation's ``outputRawFormat``/``outputSchema`` (``None``: JSON,
+    passed through as it is). Raises :class:`FormatProblem` when it cannot be honoured; ``warn``
+    hears about an ``outputSchema`` that the format does not read."""
+    name = "json" if raw_format is None else str(raw_format).strip().lower()
+    if name not in FORMATS:
+        raise FormatProblem(
+            "unsupported-output-format",
+            f"outputRawFormat {raw_format!r} is not a known format (known: {', '.join(FORMATS)})",
+            "outputRawFormat",
+        )
+    schema = None if raw_schema is None else str(raw_schema)
+    if schema is not None and name not in SCHEMA_FORMATS:
+        warn(
+            FormatProblem(
+                "output-schema-ignored",
+                f"outputSchema is not read with outputRawFormat {name} (only avro, protobuf, "
+                "html and markdown use it)",
+                "outputSchema",
+            )
+        )
+    label, accept = FORMATS[name]
+    if name == "json":
+        return None
+    if name == "binary":
+        return OutputFormat(name, label, accept)
+    if name == "protobuf":
+        raise FormatProblem(
+            "unsupported-output-format-protobuf",
+            "outputRawFormat protobuf is not supported: decoding needs the .proto compiled to "
+            "descriptors, which naftiko-gen does not do",
+            "outputRawFormat",
+        )
+    if name == "avro":
+        return OutputFormat(name, label, accept, "from_avro", _avro_schema(schema, spec_dir))
+    if name in ("html", "markdown") and schema is not None and schema.strip():
+        if name == "html":
+            _check_selector(schema)
+        return OutputFormat(name, label, accept, f"from_{name}", py(schema))
+    return OutputFormat(name, label, accept, f"from_{name}")
+
+
+def _check_selector(selector: str) -> None:
+    """An html ``outputSchema`` is a CSS selector: compile it now rather than at the first call."""
+    try:
+        soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        message = " ".join(str(exc).split())
+        raise FormatProblem(
+            "output-schema-invalid",
+            f"outputSchema {selector!r} is not a CSS selector: {message}",
+            "outputSchema",
+        ) from None
+
+
+def _avro_schema(schema: str | None, spec_dir: Path) -> str:
+    """The .avsc file's JSON, checked with fastavro, as a Python literal."""
+    if schema is None or not schema.strip():
+        raise FormatProblem(
+            "output-schema-missing",
+            "outputRawFormat avro needs outputSchema: the path of the .avsc file",
+            "outputRawFormat",
+        )
+    path = _schema_path(schema, spec_dir)
+    try:
+        if path.stat().st_size > MAX_SCHEMA_BYTES:
+            raise FormatProblem(
+                "output-schema-unreadable",
+                f"outputSchema {schema!r} is larger than {MAX_SCHEMA_BYTES} bytes",
+                "outputSchema",
+            )
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise FormatProblem(
+            "output-schema-unreadable",
+            f"cannot read outputSchema {schema!r} ({path}): {reason}",
+            "outputSchema",
+        ) from None
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise FormatProblem(
+            "output-schema-invalid", f"outputSchema {schema!r} is not JSON: {exc}", "outputSchema"
+        ) from None
+    problem = _avro_problem(document)
+    if problem:
+        raise FormatProblem(
+            "output-schema-invalid",
+            f"outputSchema {schema!r} is not an Avro schema: {problem}",
+            "outputSchema",
+        )
+    return py(document)
+
+
+def _avro_problem(document: Any) -> str:
+    """What fastavro finds wrong with the schema ("" when it parses)."""
+    if not isinstance(document, dict | list | str):
+        return "a schema is a JSON object, array or type name"
+    try:
+        fastavro.parse_schema(document)
+    except Exception as exc:  # fastavro raises many types (SchemaParseException, KeyError, ...)
+        return str(exc) or type(exc).__name__
+    return ""
+
+
+def _schema_path(schema: str, spec_dir: Path) -> Path:
+    text = schema.strip()
+    if text.startswith("file://"):
+        text = text[len("file://") :]
+        if text.startswith(("/./", "/../")):
+            text = text[1:]
+    path = Path(text)
+    return path if path.is_absolute() else spec_dir / path
