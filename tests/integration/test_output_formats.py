@@ -205,7 +205,9 @@ EXPECTED: dict[str, Any] = {
     },
     "markdown": {
         "frontMatter": {"title": "Feature overview", "version": 2},
-        "tables": [[{"Feature": "Search", "Status": "GA"}, {"Feature": "Export", "Status": "Beta"}]],
+        "tables": [
+            [{"Feature": "Search", "Status": "GA"}, {"Feature": "Export", "Status": "Beta"}]
+        ],
         "sections": [
             {"heading": "Overview", "level": 1, "content": "The feature list, with code."},
             {"heading": "Limits", "level": 2, "content": "one"},
