@@ -46,8 +46,14 @@ capability:
       path: /feeds
       operations:
 {OPERATIONS}
-      - {{name: get-html, method: GET, path: /html, outputRawFormat: HTML, outputSchema: table.products}}
-      - {{name: get-avro, method: GET, path: /avro, outputRawFormat: avro, outputSchema: records.avsc}}
+      - name: get-html
+        path: /html
+        outputRawFormat: HTML
+        outputSchema: table.products
+      - name: get-avro
+        path: /avro
+        outputRawFormat: avro
+        outputSchema: records.avsc
   exposes:
   - type: rest
     namespace: feeds-rest
@@ -324,7 +330,7 @@ async def test_an_xml_bomb_is_refused_without_expanding_it(
 ) -> None:
     upstream.answers["/feeds/xml"] = Answer("application/xml", BILLION_LAUGHS)
 
-    status, headers, body = rest_get(feeds, "/xml")
+    status, _, body = rest_get(feeds, "/xml")
     is_error, text = await call_tool(feeds, "get-xml")
 
     assert status == 502, body
