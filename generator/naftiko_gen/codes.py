@@ -76,13 +76,15 @@ HINTS: Final[dict[str, str]] = {
     # -- consumed outputRawFormat / outputSchema (cases in tests/unit/test_formats.py) ------------
     "unsupported-output-format": "use json, xml, yaml, csv, tsv, psv, html, markdown, avro or "
     "binary (pass-through)",
-    "unsupported-output-format-protobuf": "have the upstream answer JSON, or put a proxy that "
-    "turns its protobuf into JSON in front of it (decoding .proto schemas is not supported)",
-    "output-schema-missing": "add `outputSchema: <file>.avsc`, a path relative to the spec",
+    "unsupported-output-format-protobuf": "install naftiko-gen's protobuf extra (`pip install "
+    "'naftiko-gen[protobuf]'`: grpcio-tools compiles the .proto at build time)",
+    "output-schema-missing": "add `outputSchema: <file>.avsc` (avro) or `<file>.proto` "
+    "(protobuf), a path relative to the spec",
     "output-schema-unreadable": "make the schema file exist at that path (relative to the spec "
     "that declares the operation)",
-    "output-schema-invalid": "fix the schema: an avro outputSchema is an .avsc JSON document, an "
-    "html one a CSS selector",
+    "output-schema-invalid": "fix the schema: an avro outputSchema is an .avsc JSON document, a "
+    "protobuf one a .proto file that protoc compiles and that declares a message, an html one a "
+    "CSS selector",
     "output-schema-ignored": "remove outputSchema: only avro, protobuf, html and markdown read it",
     # -- exposes ---------------------------------------------------------------------------------
     "unsupported-adapter": "naftiko-gen generates rest, mcp and skill adapters",

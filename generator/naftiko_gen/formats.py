@@ -6,13 +6,21 @@ output shaping) only ever see JSON. The decoders themselves are emitted into the
 ``formats.py`` (``templates/package/pkg/formats.py.j2``), only those a spec uses.
 
 Labels are case-insensitive, as the engine's are. ``json`` (the default) and ``binary`` (a
-real-world extension) are passed through unchanged. The ``outputSchema`` of an ``avro`` operation is
-read here, at build time, relative to the spec, and embedded in the package as a literal.
+real-world extension) are passed through unchanged. The ``outputSchema`` of an ``avro`` or
+``protobuf`` operation is read here, at build time, relative to the spec, and embedded in the
+package: the .avsc as a literal, the .proto compiled by protoc (grpcio-tools, an optional
+dependency: ``naftiko-gen[protobuf]``) to a descriptor set.
 """
 
 from __future__ import annotations
 
+import base64
+import importlib.resources
+import importlib.util
 import json
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +56,9 @@ class OutputFormat:
     """How one consumed operation's answer is decoded.
 
     ``decoder`` is the name of the function in the generated ``formats`` module (``None``: passed
-    through unchanged), ``option_expr`` its second argument (CSS selector, heading prefix, Avro
-    schema literal) as a Python expression, or ``None``.
+    through unchanged), ``option_expr`` its second argument (CSS selector, heading prefix) as a
+    Python expression, or ``None``; ``schema_expr`` builds, once per process, the schema object an
+    avro or protobuf decoder takes instead.
     """
 
     name: str
@@ -57,6 +66,7 @@ class OutputFormat:
     accept: str | None
     decoder: str | None = None
     option_expr: str | None = None
+    schema_expr: str | None = None
 
     @property
     def decodes(self) -> bool:
@@ -102,14 +112,11 @@ def plan_output(
     if name == "binary":
         return OutputFormat(name, label, accept)
     if name == "protobuf":
-        raise FormatProblem(
-            "unsupported-output-format-protobuf",
-            "outputRawFormat protobuf is not supported: decoding needs the .proto compiled to "
-            "descriptors, which naftiko-gen does not do",
-            "outputRawFormat",
-        )
+        schema_expr = _protobuf_message(schema, spec_dir)
+        return OutputFormat(name, label, accept, "from_protobuf", schema_expr=schema_expr)
     if name == "avro":
-        return OutputFormat(name, label, accept, "from_avro", _avro_schema(schema, spec_dir))
+        schema_expr = f"formats.avro_schema({_avro_schema(schema, spec_dir)})"
+        return OutputFormat(name, label, accept, "from_avro", schema_expr=schema_expr)
     if name in ("html", "markdown") and schema is not None and schema.strip():
         if name == "html":
             _check_selector(schema)
@@ -130,12 +137,13 @@ def _check_selector(selector: str) -> None:
         ) from None
 
 
-def _avro_schema(schema: str | None, spec_dir: Path) -> str:
-    """The .avsc file's JSON, checked with fastavro, as a Python literal."""
+def _schema_file(name: str, schema: str | None, spec_dir: Path) -> tuple[Path, str]:
+    """The schema file an avro/protobuf operation names, and its text."""
     if schema is None or not schema.strip():
         raise FormatProblem(
             "output-schema-missing",
-            "outputRawFormat avro needs outputSchema: the path of the .avsc file",
+            f"outputRawFormat {name} needs outputSchema: the path of the "
+            f"{'.avsc' if name == 'avro' else '.proto'} file",
             "outputRawFormat",
         )
     path = _schema_path(schema, spec_dir)
@@ -146,7 +154,7 @@ def _avro_schema(schema: str | None, spec_dir: Path) -> str:
                 f"outputSchema {schema!r} is larger than {MAX_SCHEMA_BYTES} bytes",
                 "outputSchema",
             )
-        text = path.read_text("utf-8")
+        return path, path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
         raise FormatProblem(
@@ -154,6 +162,11 @@ def _avro_schema(schema: str | None, spec_dir: Path) -> str:
             f"cannot read outputSchema {schema!r} ({path}): {reason}",
             "outputSchema",
         ) from None
+
+
+def _avro_schema(schema: str | None, spec_dir: Path) -> str:
+    """The .avsc file's JSON, checked with fastavro, as a Python literal."""
+    _, text = _schema_file("avro", schema, spec_dir)
     try:
         document = json.loads(text)
     except ValueError as exc:
@@ -179,6 +192,52 @@ def _avro_problem(document: Any) -> str:
     except Exception as exc:  # fastavro raises many types (SchemaParseException, KeyError, ...)
         return str(exc) or type(exc).__name__
     return ""
+
+
+def _protobuf_message(schema: str | None, spec_dir: Path) -> str:
+    """The .proto file compiled by protoc (grpcio-tools) to a descriptor set, embedded as base64;
+    the message decoded is the file's first, as the engine's Jackson protobuf schema loader picks.
+    Imports resolve against the file's folder and protoc's well-known types."""
+    path, _ = _schema_file("protobuf", schema, spec_dir)
+    if importlib.util.find_spec("grpc_tools") is None:
+        raise FormatProblem(
+            "unsupported-output-format-protobuf",
+            f"compiling outputSchema {schema!r} needs protoc from grpcio-tools, which is not "
+            "installed",
+            "outputRawFormat",
+        )
+    includes = Path(str(importlib.resources.files("grpc_tools"))) / "_proto"
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "descriptors.pb"
+        command = [sys.executable, "-m", "grpc_tools.protoc", f"-I{path.parent}", f"-I{includes}"]
+        command += ["--include_imports", f"--descriptor_set_out={out}", path.name]
+        try:
+            result = subprocess.run(
+                command, cwd=path.parent, capture_output=True, text=True, timeout=120
+            )
+        except subprocess.TimeoutExpired:
+            result = subprocess.CompletedProcess(command, 1, "", "protoc took over 120 s")
+        if result.returncode != 0 or not out.is_file():
+            message = " ".join(result.stderr.split())[:500] or f"protoc exit {result.returncode}"
+            raise FormatProblem(
+                "output-schema-invalid",
+                f"outputSchema {schema!r} does not compile: {message}",
+                "outputSchema",
+            )
+        descriptors = out.read_bytes()
+    from google.protobuf import descriptor_pb2  # grpcio-tools' own dependency
+
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptors).file
+    own = next((f for f in files if f.name == path.name), None)
+    if own is None or not own.message_type:
+        raise FormatProblem(
+            "output-schema-invalid",
+            f"outputSchema {schema!r} declares no message to decode",
+            "outputSchema",
+        )
+    message = ".".join(part for part in (own.package, own.message_type[0].name) if part)
+    encoded = base64.b64encode(descriptors).decode("ascii")
+    return f"formats.protobuf_message({py(encoded)}, {py(message)})"
 
 
 def _schema_path(schema: str, spec_dir: Path) -> Path:

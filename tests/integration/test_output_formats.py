@@ -18,6 +18,7 @@ from typing import Any
 
 import fastavro
 import pytest
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from mcp import Client
 
 from tests.integration.conftest import package_env
@@ -26,11 +27,11 @@ from tests.support.format_upstream import Answer, FormatUpstream
 from tests.support.packages import build, install
 from tests.support.served import Served, serve
 
-FORMATS = ("xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "avro", "binary")
+FORMATS = ("xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "avro", "protobuf", "binary")
 OPERATIONS = "\n".join(
     f"      - {{name: get-{name}, method: GET, path: /{name}, outputRawFormat: {name}}}"
     for name in FORMATS
-    if name not in ("html", "avro")
+    if name not in ("html", "avro", "protobuf")
 )
 SPEC = f"""\
 naftiko: 1.0.0-alpha2
@@ -54,6 +55,10 @@ capability:
         path: /avro
         outputRawFormat: avro
         outputSchema: records.avsc
+      - name: get-protobuf
+        path: /protobuf
+        outputRawFormat: protobuf
+        outputSchema: protos/records.proto
   exposes:
   - type: rest
     namespace: feeds-rest
@@ -104,6 +109,20 @@ AVRO_RECORD = {
         {"id": "r2", "title": "Second", "size": 20, "digest": b"", "note": "two"},
     ]
 }
+RECORDS_PROTO = """\
+syntax = "proto3";
+package feeds;
+message RecordList {
+  repeated Record records = 1;
+  int64 total = 2;
+}
+message Record {
+  string id = 1;
+  string title = 2;
+  Kind kind = 3;
+}
+enum Kind { KIND_UNKNOWN = 0; KIND_BOOK = 1; }
+"""
 USERS_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 <users xmlns="urn:example:users" count="3">
   <user><id>1</id><name>Ann</name><email>ann@example.test</email></user>
@@ -171,6 +190,22 @@ def avro_bytes() -> bytes:
     return out.getvalue()
 
 
+def protobuf_bytes(workdir: Path) -> bytes:
+    """A ``feeds.RecordList``, built with the protobuf library from the same .proto (compiled
+    here by protoc, independently of the generator)."""
+    descriptors = workdir / "records.pb"
+    protoc = [sys.executable, "-m", "grpc_tools.protoc", f"-I{workdir / 'protos'}"]
+    subprocess.run([*protoc, f"--descriptor_set_out={descriptors}", "records.proto"], check=True)
+    pool = descriptor_pool.DescriptorPool()
+    for file in descriptor_pb2.FileDescriptorSet.FromString(descriptors.read_bytes()).file:
+        pool.Add(file)
+    record_list = message_factory.GetMessageClass(pool.FindMessageTypeByName("feeds.RecordList"))
+    message = record_list(total=2**40)
+    message.records.add(id="r1", title="First", kind=1)
+    message.records.add(id="r2")
+    return bytes(message.SerializeToString())
+
+
 ANSWERS = {
     "/feeds/xml": Answer("application/xml", USERS_XML),
     "/feeds/yaml": Answer(
@@ -225,6 +260,10 @@ EXPECTED: dict[str, Any] = {
             {"id": "r2", "title": "Second", "size": 20, "digest": "", "note": "two"},
         ]
     },
+    "protobuf": {
+        "records": [{"id": "r1", "title": "First", "kind": "KIND_BOOK"}, {"id": "r2"}],
+        "total": 2**40,
+    },
 }
 ACCEPT = {
     "xml": "application/xml",
@@ -235,6 +274,7 @@ ACCEPT = {
     "html": "text/html",
     "markdown": "text/markdown",
     "avro": "application/avro",
+    "protobuf": "application/protobuf",
     "binary": "*/*",
 }
 
@@ -245,16 +285,23 @@ def upstream() -> Iterator[FormatUpstream]:
         yield running
 
 
-@pytest.fixture(autouse=True)
-def _answers(upstream: FormatUpstream) -> None:
-    upstream.answers = dict(ANSWERS)
-
-
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("formats")
     (workdir / "records.avsc").write_text(json.dumps(AVRO_SCHEMA), "utf-8")
+    (workdir / "protos").mkdir()
+    (workdir / "protos" / "records.proto").write_text(RECORDS_PROTO, "utf-8")
     return build(SPEC, "feed-formats", workdir)
+
+
+@pytest.fixture(scope="module")
+def protobuf_answer(package: Path) -> Answer:
+    return Answer("application/protobuf", protobuf_bytes(package.parent))
+
+
+@pytest.fixture(autouse=True)
+def _answers(upstream: FormatUpstream, protobuf_answer: Answer) -> None:
+    upstream.answers = {**ANSWERS, "/feeds/protobuf": protobuf_answer}
 
 
 @pytest.fixture(scope="module")
@@ -364,6 +411,7 @@ async def test_a_yaml_alias_bomb_is_refused(feeds: Served, upstream: FormatUpstr
         ("xml", b"<users><user></users>", "not well-formed XML"),
         ("markdown", b"\xff\xfe not text", "not UTF-8"),
         ("avro", b"\x02\x04r1", "not an Avro record"),
+        ("protobuf", b"\x0a\xff", "not a feeds.RecordList"),
     ],
 )
 async def test_a_malformed_answer_is_a_clear_upstream_error(
