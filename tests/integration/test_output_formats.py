@@ -452,3 +452,14 @@ def test_the_generated_decoders_pass_mypy_strict_ruff_and_black(package: Path) -
     for command in checks:
         result = subprocess.run(command, cwd=package, capture_output=True, text=True)
         assert result.returncode == 0, (command, result.stdout, result.stderr)
+
+
+def test_the_openapi_document_says_which_answers_are_decoded(feeds: Served) -> None:
+    status, _, body = rest_get(feeds, "/openapi.json")
+
+    paths = json.loads(body)["paths"]
+    assert status == 200
+    xml = paths["/xml"]["get"]["responses"]
+    assert xml["200"]["description"] == "The upstream's XML answer, decoded to JSON."
+    assert "XML answer not decoded" in xml["502"]["description"]
+    assert list(paths["/binary"]["get"]["responses"]["200"]["content"]) == ["*/*"]
