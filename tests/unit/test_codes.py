@@ -354,7 +354,8 @@ def test_every_code_in_the_generator_source_is_registered() -> None:
     source = "\n".join(p.read_text() for p in (ROOT / "generator").rglob("*.py"))
     emitted = set(
         re.findall(
-            r'(?:error|warning|fail|_refusal|_Abort|BodyProblem|FormatProblem)\(\s*"([a-z][a-z0-9-]+)"', source
+            r'(?:error|warning|fail|_refusal|_Abort|BodyProblem|FormatProblem)\(\s*"([a-z][a-z0-9-]+)"',
+            source,
         )
     )
     emitted |= set(re.findall(r'^\s*"([a-z]+(?:-[a-z0-9]+)+)",$', source, re.MULTILINE)) & set(
