@@ -45,6 +45,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     "avro": ("Avro", "application/avro, avro/binary;q=0.9"),
     "protobuf": ("Protobuf", "application/protobuf, application/x-protobuf;q=0.9"),
 }
+# Text formats read in the charset the answer's Content-Type declares (XML and HTML find their
+# encoding in the document, Avro and Protobuf are binary).
+CHARSET_FORMATS = frozenset({"yaml", "csv", "tsv", "psv", "markdown"})
 # Formats whose ``outputSchema`` means something (a file, a CSS selector, a heading prefix).
 SCHEMA_FORMATS = frozenset({"avro", "protobuf", "html", "markdown"})
 # An .avsc larger than this is not a schema someone wrote by hand.
@@ -71,6 +74,10 @@ class OutputFormat:
     @property
     def decodes(self) -> bool:
         return self.decoder is not None
+
+    @property
+    def reads_charset(self) -> bool:
+        return self.name in CHARSET_FORMATS
 
 
 class FormatProblem(Exception):

@@ -408,6 +408,11 @@ class Capability:
         return any(f.name == format_name and f.decodes for f in self.output_formats)
 
     @property
+    def decodes_text(self) -> bool:
+        """Some decoded answer is text read in its Content-Type's charset."""
+        return any(f.decodes and f.reads_charset for f in self.output_formats)
+
+    @property
     def decodes_outputs(self) -> bool:
         """Some answer is decoded to JSON by the client (``UpstreamResponse.json()``)."""
         return any(f.decodes for f in self.output_formats)

@@ -463,3 +463,21 @@ def test_the_openapi_document_says_which_answers_are_decoded(feeds: Served) -> N
     assert xml["200"]["description"] == "The upstream's XML answer, decoded to JSON."
     assert "XML answer not decoded" in xml["502"]["description"]
     assert list(paths["/binary"]["get"]["responses"]["200"]["content"]) == ["*/*"]
+
+
+@pytest.mark.anyio
+async def test_text_formats_are_read_in_the_charset_their_content_type_declares(
+    feeds: Served, upstream: FormatUpstream
+) -> None:
+    latin1 = "id,name\n1,Zoë\n".encode("iso-8859-1")
+    upstream.answers["/feeds/csv"] = Answer("text/csv; charset=ISO-8859-1", latin1)
+
+    status, _, body = rest_get(feeds, "/csv")
+    is_error, text = await call_tool(feeds, "get-csv")
+
+    assert status == 200, body
+    assert json.loads(body) == [{"id": "1", "name": "Zoë"}]
+    assert not is_error and json.loads(text) == [{"id": "1", "name": "Zoë"}]
+    upstream.answers["/feeds/csv"] = Answer("text/csv; charset=klingon", latin1)
+    status, _, body = rest_get(feeds, "/csv")
+    assert status == 502 and "unknown charset 'klingon'" in json.loads(body)["message"]
