@@ -83,6 +83,19 @@ HINTS: Final[dict[str, str]] = {
     "bad-environment-parameter": "name an environment variable (letters, digits, `_`), or give "
     "the parameter a `value`",
     "unused-path-parameter": "add `{name}` to the resource path, or declare it `in: query`",
+    # -- consumed outputRawFormat / outputSchema (cases in tests/unit/test_formats.py) ------------
+    "unsupported-output-format": "use json, xml, yaml, csv, tsv, psv, html, markdown, avro or "
+    "binary (pass-through)",
+    "unsupported-output-format-protobuf": "install naftiko-gen's protobuf extra (`pip install "
+    "'naftiko-gen[protobuf]'`: grpcio-tools compiles the .proto at build time)",
+    "output-schema-missing": "add `outputSchema: <file>.avsc` (avro) or `<file>.proto` "
+    "(protobuf), a path relative to the spec",
+    "output-schema-unreadable": "make the schema file exist at that path (relative to the spec "
+    "that declares the operation)",
+    "output-schema-invalid": "fix the schema: an avro outputSchema is an .avsc JSON document, a "
+    "protobuf one a .proto file that protoc compiles and that declares a message, an html one a "
+    "CSS selector",
+    "output-schema-ignored": "remove outputSchema: only avro, protobuf, html and markdown read it",
     # -- exposes ---------------------------------------------------------------------------------
     "unsupported-adapter": "naftiko-gen generates rest, mcp and skill adapters",
     "multiple-mcp": "merge the MCP adapters' tools into one adapter, or split the capability",

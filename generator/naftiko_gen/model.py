@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from naftiko_gen.bodies import BodyPlan
+from naftiko_gen.formats import OutputFormat
 
 JsonType = Literal["string", "integer", "number", "boolean", "object", "array", "any"]
 # "template": a value only used inside the operation's body template (or another parameter's
@@ -80,6 +81,8 @@ class UpstreamOperation:
     params: tuple[UpstreamParam, ...]
     description: str
     body: BodyPlan | None = None
+    # outputRawFormat other than json: how the client decodes the answer (see formats.py).
+    output: OutputFormat | None = None
 
     @property
     def query_params(self) -> tuple[UpstreamParam, ...]:
@@ -463,6 +466,26 @@ class Capability:
 
     def body_helper(self, helper: str) -> bool:
         return any(upstream.body_uses(helper) for upstream in self.upstreams)
+
+    @property
+    def output_formats(self) -> tuple[OutputFormat, ...]:
+        """The outputRawFormat plans of every generated operation (json ones have none)."""
+        return tuple(op.output for u in self.upstreams for op in u.operations if op.output)
+
+    def decodes(self, format_name: str) -> bool:
+        """Whether some answer is decoded from ``format_name``: ``formats.py`` holds only those
+        decoders, and the generated pyproject only their libraries."""
+        return any(f.name == format_name and f.decodes for f in self.output_formats)
+
+    @property
+    def decodes_text(self) -> bool:
+        """Some decoded answer is text read in its Content-Type's charset."""
+        return any(f.decodes and f.reads_charset for f in self.output_formats)
+
+    @property
+    def decodes_outputs(self) -> bool:
+        """Some answer is decoded to JSON by the client (``UpstreamResponse.json()``)."""
+        return any(f.decodes for f in self.output_formats)
 
     @property
     def sends_text_bodies(self) -> bool:

@@ -21,6 +21,7 @@ from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body, text_expr
 from naftiko_gen.consumed_params import header_problem as _header_problem
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
+from naftiko_gen.formats import FormatProblem, OutputFormat, plan_output
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
     Binding,
@@ -77,6 +78,7 @@ class _ConsumedOp:
     where: PathKey
     source: LoadedSpec
     body: Any = None
+    raw: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -756,6 +758,7 @@ class Normaliser:
                     opwhere,
                     self.spec,
                     op.get("body"),
+                    op,
                 )
         return ops
 
@@ -917,6 +920,7 @@ class Normaliser:
             params=tuple(params),
             description=op.description,
             body=body,
+            output=self._output_format(ns, op),
         )
         ns.built[op.name] = operation
         return operation
@@ -945,6 +949,28 @@ class Normaliser:
             return self._body_placeholder(name, whole, params, args, where)
 
         return text_expr(value, resolve)
+
+    def _output_format(self, ns: _Namespace, op: _ConsumedOp) -> OutputFormat | None:
+        """``outputRawFormat``/``outputSchema``: how the client decodes the answer (formats.py)."""
+
+        def warn(problem: FormatProblem) -> None:
+            self.warning(problem.code, problem.message, (*op.where, problem.key))
+
+        try:
+            plan = plan_output(
+                op.raw.get("outputRawFormat"),
+                op.raw.get("outputSchema"),
+                Path(op.source.file).parent,
+                warn,
+            )
+        except FormatProblem as problem:
+            self.error(problem.code, problem.message, (*op.where, problem.key))
+            return None
+        if plan is not None and any(
+            name.strip("'\"").lower() == "accept" for name, _ in ns.headers
+        ):
+            plan = replace(plan, accept=None)  # the spec's own Accept header is sent instead
+        return plan
 
     def _body(
         self, op: _ConsumedOp, params: list[UpstreamParam], args: set[str]

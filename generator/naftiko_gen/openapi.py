@@ -59,11 +59,21 @@ def _operation(op: RestOperation) -> dict[str, Any]:
             "description": body.description or "JSON request body, forwarded upstream.",
             "content": {"application/json": {"schema": _type_schema(body)}},
         }
+    output = op.call.operation.output
+    success: dict[str, Any] = {
+        "description": "The upstream response, unchanged (status and body are passed through).",
+        "content": {"application/json": {"schema": {}}},
+    }
+    unreachable = "The upstream could not be reached."
+    if output is not None and output.decodes:
+        success["description"] = f"The upstream's {output.label} answer, decoded to JSON."
+        unreachable = (
+            f"The upstream could not be reached, or its {output.label} answer not decoded."
+        )
+    elif output is not None:  # binary: passed through with the upstream's content type
+        success["content"] = {"*/*": {"schema": {}}}
     document["responses"] = {
-        "200": {
-            "description": "The upstream response, unchanged (status and body are passed through).",
-            "content": {"application/json": {"schema": {}}},
-        },
+        "200": success,
         "400": {
             "description": "Invalid input (our Error object; nothing was sent upstream), or the "
             "upstream's own 400 answer, passed through unchanged.",
@@ -73,7 +83,7 @@ def _operation(op: RestOperation) -> dict[str, Any]:
                 }
             },
         },
-        "502": _error("The upstream could not be reached."),
+        "502": _error(unreachable),
         "504": _error("The upstream did not answer in time."),
         "default": {
             "description": "Any other status the upstream answers, passed through unchanged.",

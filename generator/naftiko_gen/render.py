@@ -138,6 +138,8 @@ def render_package(model: Capability) -> dict[str, str]:
     if model.skill:
         templates["skill_app.py"] = "pkg/skill_app.py.j2"
         files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))
+    if model.decodes_outputs:
+        templates["formats.py"] = "pkg/formats.py.j2"
     for name, template in templates.items():
         files[f"{model.package}/{name}"] = env.get_template(template).render(context)
     return dict(sorted(files.items()))

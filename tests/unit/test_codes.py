@@ -350,6 +350,7 @@ def test_every_registered_code_has_a_case() -> None:
     elsewhere = {
         "skill": (ROOT / "tests" / "unit" / "test_skills.py").read_text("utf-8"),
         "unsupported-auth-": (ROOT / "tests" / "unit" / "test_auth.py").read_text("utf-8"),
+        "output-": (ROOT / "tests" / "unit" / "test_formats.py").read_text("utf-8"),
     }
     tested_elsewhere = {
         code
@@ -365,7 +366,8 @@ def test_every_code_in_the_generator_source_is_registered() -> None:
     source = "\n".join(p.read_text() for p in (ROOT / "generator").rglob("*.py"))
     emitted = set(
         re.findall(
-            r'(?:error|warning|fail|_refusal|_Abort|BodyProblem)\(\s*"([a-z][a-z0-9-]+)"', source
+            r'(?:error|warning|fail|_refusal|_Abort|BodyProblem|FormatProblem)\(\s*"([a-z][a-z0-9-]+)"',
+            source,
         )
     )
     emitted |= set(re.findall(r'^\s*"([a-z]+(?:-[a-z0-9]+)+)",$', source, re.MULTILINE)) & set(
