@@ -138,9 +138,7 @@ def _build(
     qualifier; its errors are reported once, at the function."""
     if not function.tried:
         function.tried = True
-        name = orchestration.function_name(
-            f"{function.namespace}_{function.name}", n.operation_functions
-        )
+        name = f"{function.namespace}_{function.name}"
         function.built = orchestration.behaviour(
             n, function.spec, function.where, function.namespace, {}, name, shared=True
         )

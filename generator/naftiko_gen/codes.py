@@ -94,8 +94,10 @@ HINTS: Final[dict[str, str]] = {
     "(with `index`, `match`, `lookupValue`)",
     "unknown-step": "name an earlier step as the lookup `index`",
     "bad-mapping": "write `{targetName: a.b, value: $.step.field}`",
-    "unsupported-script-step": "replace the script step with call and lookup steps, or run the "
-    "script in a service the capability calls",
+    "unsupported-script-language": "replace the script step with call and lookup steps, or run "
+    "the script in a service the capability calls",
+    "unsupported-python-script": "replace the script step with call and lookup steps (or output "
+    "shaping), or run the script in a service the capability calls",
     "unknown-ref": "write `ref: <aggregateNamespace>.<function>` naming a function under "
     "`capability.aggregates`",
     "duplicate-aggregate-function": "rename one of the aggregate functions",

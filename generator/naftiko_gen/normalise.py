@@ -131,6 +131,7 @@ class Normaliser:
         self.upstream_auth: dict[tuple[str, PathKey], UpstreamAuth] = {}
         # Names of the functions of the generated operations.py (one per behaviour).
         self.operation_functions: set[str] = set()
+        self.behaviour_pool: list[Behaviour] = []
         self.aggregates: aggregates.Index = aggregates.Index()
 
     # -- reporting ---------------------------------------------------------------------------
@@ -1179,8 +1180,7 @@ class Normaliser:
             name = str(op.get("name") or name)
             built = found.inputs, found.behaviour, None
         else:
-            function = orchestration.function_name(name, self.operation_functions)
-            built = orchestration.behaviour(self, op, owhere, namespace, placeholders, function)
+            built = orchestration.behaviour(self, op, owhere, namespace, placeholders, name)
             if built is None:
                 return None
         inputs, behaviour, _ = built
@@ -1264,8 +1264,7 @@ class Normaliser:
             description = str(found.merged.get("description") or name)
             hints = {**found.hints, **self._hints(tool.get("hints"), (*twhere, "hints"))}
             return name, found.inputs, found.behaviour, description, found.output_schema, hints
-        function = orchestration.function_name(name, self.operation_functions)
-        built = orchestration.behaviour(self, tool, twhere, namespace, {}, function)
+        built = orchestration.behaviour(self, tool, twhere, namespace, {}, name)
         if built is None:
             return None
         inputs, behaviour, output_schema = built

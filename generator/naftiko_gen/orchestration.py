@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from naftiko_gen import naming, shaping
@@ -37,12 +38,37 @@ def behaviour(
     where: PathKey,
     adapter_ns: str,
     placeholders: dict[str, str],
-    function: str,
+    name: str,
     *,
     shared: bool = False,
 ) -> tuple[tuple[Input, ...], Behaviour, dict[str, Any] | None] | None:
     """Inputs, behaviour and (when known) the result's JSON schema of one exposed operation;
-    ``None`` after a located error."""
+    ``None`` after a located error. A behaviour equal to one already built (the same tool on
+    REST and MCP) is that one: operations.py defines it once."""
+    built = _behaviour(n, op, where, adapter_ns, placeholders, "", shared=shared)
+    if built is None:
+        return None
+    inputs, plan, schema = built
+    for known in n.behaviour_pool:
+        if replace(known, function="") == plan:
+            return inputs, known, schema
+    if plan.inline:
+        return inputs, plan, schema
+    named = replace(plan, function=function_name(name, n.operation_functions))
+    n.behaviour_pool.append(named)
+    return inputs, named, schema
+
+
+def _behaviour(
+    n: Normaliser,
+    op: dict[str, Any],
+    where: PathKey,
+    adapter_ns: str,
+    placeholders: dict[str, str],
+    function: str,
+    *,
+    shared: bool = False,
+) -> tuple[tuple[Input, ...], Behaviour, dict[str, Any] | None] | None:
     declared = n._declared_inputs(op.get("inputParameters"), where, placeholders)
     builder = shaping.OutputBuilder(n)
     outputs = op.get("outputParameters")
@@ -127,13 +153,7 @@ def _steps(
                 continue
             steps.append(lookup)
         elif kind == "script":
-            language = str(step.get("language") or "javascript")
-            n.error(
-                "unsupported-script-step",
-                f"script steps ({language}) are not generated: a generated package runs no "
-                "spec-supplied code",
-                (*swhere, "type"),
-            )
+            _refuse_script(n, step, swhere)
             failed = True
         else:
             n.error("bad-step", f"step type {kind!r} is not call, lookup or script", swhere)
@@ -225,6 +245,25 @@ def _lookup_step(
     else:
         value_expr = f"render({py(value)}, arguments)"
     return LookupStep(name, index, match, None, value_expr, tuple(names))
+
+
+def _refuse_script(n: Normaliser, step: dict[str, Any], where: PathKey) -> None:
+    """Script steps are refused: JavaScript and Groovy cannot run in a Python package, and a
+    Python script file read at run time would run unsandboxed, with the server's rights."""
+    language = str(step.get("language") or "javascript").lower()
+    if language == "python":
+        n.error(
+            "unsupported-python-script",
+            "python script steps are not generated: CPython cannot sandbox a script, so it "
+            "would run with the server's rights (the engine runs it in GraalVM with limits)",
+            (*where, "language") if "language" in step else (*where, "type"),
+        )
+        return
+    n.error(
+        "unsupported-script-language",
+        f"{language} script steps cannot run in a generated Python package",
+        (*where, "language") if "language" in step else (*where, "type"),
+    )
 
 
 def _whole_placeholder(text: str) -> str | None:

@@ -271,10 +271,17 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         ),
         Level.WARNING,
     ),
-    "unsupported-script-step": (
+    "unsupported-python-script": (
         extra_tool(
             "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item}, "
             "{name: b, type: script, language: python, location: file:///./s, file: s.py}]}"
+        ),
+        Level.WARNING,
+    ),
+    "unsupported-script-language": (
+        extra_tool(
+            "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item}, "
+            "{name: b, type: script, language: groovy, location: file:///./s, file: s.groovy}]}"
         ),
         Level.WARNING,
     ),
