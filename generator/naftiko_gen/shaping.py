@@ -59,8 +59,10 @@ def jsonpath(text: str) -> str:
         elif path.startswith("..", position):
             out.append("..")
             position += 2
+            if position < len(path) and path[position] == "[":
+                continue
             member, position = _member(path, position)
-            out.append(_quoted(member))
+            out.append(_quoted(member).removeprefix("."))
         elif char == ".":
             member, position = _member(path, position + 1)
             out.append("." + member if member == "*" else _quoted(member))
