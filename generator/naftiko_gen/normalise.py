@@ -1178,12 +1178,12 @@ class Normaliser:
                 return None
             op = found.merged
             name = str(op.get("name") or name)
-            built = found.inputs, found.behaviour, None
+            inputs, behaviour = found.inputs, found.behaviour
         else:
             built = orchestration.behaviour(self, op, owhere, namespace, placeholders, name)
             if built is None:
                 return None
-        inputs, behaviour, _ = built
+            inputs, behaviour, _ = built
         summary = str(op.get("label") or op.get("description") or name)
         return name, summary, inputs, behaviour, str(op.get("description") or "")
 
@@ -1240,8 +1240,7 @@ class Normaliser:
     def _tool(
         self, tool: dict[str, Any], twhere: PathKey, namespace: str, names: dict[str, PathKey]
     ) -> (
-        tuple[str, tuple[Input, ...], Behaviour, str, dict[str, Any] | None, dict[str, bool]]
-        | None
+        tuple[str, tuple[Input, ...], Behaviour, str, dict[str, Any] | None, dict[str, bool]] | None
     ):
         raw_name = str(tool.get("name") or "")
         if not raw_name:
@@ -1363,7 +1362,8 @@ class Normaliser:
                 value = with_items[key]
                 reference = _reference(value, adapter_ns, self.all_namespaces)
                 whole = None
-                if reference is None and isinstance(value, str) and ("{{" in value or "${" in value):
+                templated = isinstance(value, str) and ("{{" in value or "${" in value)
+                if reference is None and templated:
                     expr = self.secret_expr(value, (*where, key))
                     whole = _input_placeholder(value, adapter_ns, self.all_namespaces)
                     if expr is None and whole is None:

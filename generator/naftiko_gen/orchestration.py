@@ -83,7 +83,13 @@ def _behaviour(
         if operation is None:
             return None
         inputs, bindings = n._bindings(
-            resolved, operation, op.get("with"), declared, (*where, "with"), adapter_ns, placeholders
+            resolved,
+            operation,
+            op.get("with"),
+            declared,
+            (*where, "with"),
+            adapter_ns,
+            placeholders,
         )
         call = Call(ns.attr, operation, bindings)
         if shaping.is_pass_through(outputs):

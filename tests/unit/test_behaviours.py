@@ -157,7 +157,10 @@ def test_the_same_behaviour_on_rest_and_mcp_is_one_function(tmp_path: Path) -> N
 
 
 def test_a_tool_with_only_output_values_is_a_mock(tmp_path: Path) -> None:
-    tools = "    - {name: m, description: d, outputParameters: [{name: a, type: string, value: '{{x}}'}]}\n"
+    tools = (
+        "    - {name: m, description: d,"
+        " outputParameters: [{name: a, type: string, value: '{{x}}'}]}\n"
+    )
 
     model = build(tmp_path, tools)
 

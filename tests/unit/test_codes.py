@@ -252,8 +252,10 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         Level.WARNING,
     ),
     "bad-step": (
-        extra_tool("{name: s, description: d, steps: [{name: a, type: call, call: api.get-item},"
-                   " {name: a, type: call, call: api.get-item}]}"),
+        extra_tool(
+            "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item},"
+            " {name: a, type: call, call: api.get-item}]}"
+        ),
         Level.WARNING,
     ),
     "unknown-step": (
