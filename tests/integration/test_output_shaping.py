@@ -263,10 +263,24 @@ async def test_an_upstream_error_keeps_its_status_and_raw_body_instead_of_a_null
     assert upstream.requests[-1].path == "/ships/IMO-404"
 
 
-def test_a_non_json_answer_passes_through_instead_of_failing(shipyard: Served) -> None:
+def test_a_non_json_answer_passes_through_rest_instead_of_failing(shipyard: Served) -> None:
     status, body = get(shipyard.rest + "/ships/IMO-HTML")
 
     assert (status, body) == (200, b"<html>not json</html>")
+
+
+@pytest.mark.anyio
+async def test_a_non_json_answer_to_a_tool_with_an_output_schema_is_an_error_result(
+    shipyard: Served,
+) -> None:
+    shaped_tool = await call(shipyard, "get-ship", {"imo": "IMO-HTML"})
+    plain_tool = await call(shipyard, "get-owner-id", {"imo": "IMO-HTML"})
+
+    assert shaped_tool.is_error
+    assert "not JSON" in shaped_tool.content[0].text
+    assert "<html>not json</html>" in shaped_tool.content[0].text
+    assert not plain_tool.is_error
+    assert plain_tool.content[0].text == "<html>not json</html>"
 
 
 def test_the_generated_shaping_code_passes_mypy_strict(tmp_path: Path) -> None:
