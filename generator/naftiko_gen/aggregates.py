@@ -102,7 +102,7 @@ def exposed(
             f"did you mean {close[0]}?" if close else "",
         )
         return None
-    for key in ("call", "steps", "with"):
+    for key in ("call", "steps", "with", "mappings", "outputParameters"):
         if key in op:
             n.warning(
                 "ref-overrides-ignored",

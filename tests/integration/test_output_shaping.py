@@ -111,6 +111,14 @@ capability:
         with: {imo_number: shipyard-api.imo}
         outputParameters: &dimensions
         - {type: object, mapping: $.dimensions}
+    - path: /ships/{imo}/raw
+      operations:
+      - name: get-raw
+        method: GET
+        inputParameters: [{name: imo, in: path, type: string, description: IMO number}]
+        call: registry.get-ship
+        with: {imo_number: shipyard-api.imo}
+        outputParameters: [{type: string, mapping: $.nope}, {type: object, mapping: $.gone}]
   - type: mcp
     namespace: shipyard-tools
     port: 9090
@@ -238,6 +246,12 @@ async def test_the_first_output_that_is_not_null_is_the_answer(shipyard: Served)
     assert (status, json.loads(body)) == (200, "u-1")
     assert result.content[0].text == '"u-1"'
     assert result.structured_content is None
+
+
+def test_when_every_output_is_null_the_raw_answer_is_returned(shipyard: Served) -> None:
+    status, body = get(shipyard.rest + "/ships/IMO-9321483/raw")
+
+    assert (status, json.loads(body)) == (200, SHIP)
 
 
 @pytest.mark.anyio

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from naftiko_gen.build import validate
+from naftiko_gen.build import generate, validate
 from naftiko_gen.diagnostics import Diagnostic, SpecError
 from naftiko_gen.model import CallPlan, Capability, MockPlan, StepsPlan
 from naftiko_gen.shaping import jsonpath
@@ -253,3 +253,22 @@ def test_a_ref_tool_inherits_the_description_and_derives_hints(tmp_path: Path) -
         "openWorldHint": True,
     }
     assert isinstance(tool.behaviour, CallPlan) and tool.behaviour.shared
+
+
+def test_packages_with_every_behaviour_are_generated_byte_identical(tmp_path: Path) -> None:
+    tools = (
+        "    - {name: m, description: d, outputParameters: [{name: a, type: string, value: x}]}\n"
+        "    - {name: r, ref: agg.fetch, outputParameters: [{type: string, mapping: $.a}]}\n"
+        "    - name: s\n      description: d\n      steps:\n"
+        "      - {name: all, type: call, call: api.list-items}\n"
+        "      - {name: find, type: lookup, index: all, match: id, lookupValue: '$.all[0].id',"
+        " outputParameters: [a, b]}\n"
+        "      mappings: [{targetName: out.a, value: $.find.a}]\n"
+    )
+    spec = tmp_path / "demo.yaml"
+    spec.write_text(HEAD + AGGREGATES + MCP + tools)
+
+    first, second = generate(spec).files, generate(spec).files
+
+    assert first == second
+    assert {"demo/operations.py", "demo/shaping.py"} <= set(first)
