@@ -61,7 +61,7 @@ def _operation(op: RestOperation) -> dict[str, Any]:
         }
     document["responses"] = {
         "200": {
-            "description": "The upstream response, unchanged (status and body are passed through).",
+            "description": _success(op),
             "content": {"application/json": {"schema": {}}},
         },
         "400": {
@@ -81,6 +81,24 @@ def _operation(op: RestOperation) -> dict[str, Any]:
         },
     }
     return document
+
+
+def _success(op: RestOperation) -> str:
+    """What a success answer is, by what the operation does (its behaviour)."""
+    behaviour = op.behaviour
+    if behaviour.kind == "mock":
+        return "A mock answer built from the operation's output values (no upstream call)."
+    if behaviour.kind == "steps":
+        return (
+            "The object the operation's mappings build from its steps' outputs, or the last "
+            "step's upstream response when no mapping resolves."
+        )
+    if behaviour.kind == "call" and behaviour.outputs_expr:
+        return (
+            "The upstream response shaped by the operation's output parameters (an upstream "
+            "error or non-JSON answer is passed through unchanged)."
+        )
+    return "The upstream response, unchanged (status and body are passed through)."
 
 
 def _parameter(i: Input) -> dict[str, Any]:

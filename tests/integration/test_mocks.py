@@ -149,3 +149,11 @@ async def test_a_real_call_next_to_mocks_still_reaches_the_upstream(
 
     assert json.loads(result.content[0].text) == {"pong": True}
     assert upstream.requests[-1].path == "/ping"
+
+
+def test_the_openapi_document_says_the_answer_is_a_mock(mocks: Served) -> None:
+    status, _, body = http_request(urllib.request.Request(mocks.rest + "/openapi.json"))
+
+    assert status == 200
+    operation = json.loads(body)["paths"]["/ships/{imo_number}"]["get"]
+    assert operation["responses"]["200"]["description"].startswith("A mock answer")
