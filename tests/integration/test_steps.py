@@ -28,7 +28,9 @@ capability:
     resources:
     - path: /users
       operations:
-      - {name: list-users, method: GET}
+      - name: list-users
+        method: GET
+        outputParameters: [{name: mail, type: string, value: $.contact.email}]
     - path: /profiles/{{userId}}
       operations:
       - name: get-profile
@@ -59,7 +61,7 @@ capability:
       - name: find-user
         type: lookup
         index: list-users
-        match: email
+        match: mail
         lookupValue: '{{targetEmail}}'
         outputParameters: [id]
       - name: fetch-profile
@@ -129,7 +131,12 @@ CREW_RESULT = {
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[RoutedUpstream]:
     routes = {
-        "/users": answer([{"id": "u-1", "email": "a@x.test"}, {"id": "u-2", "email": "b@x.test"}]),
+        "/users": answer(
+            [
+                {"id": "u-1", "contact": {"email": "a@x.test"}},
+                {"id": "u-2", "contact": {"email": "b@x.test"}},
+            ]
+        ),
         "/profiles/u-2": answer({"profile": {"region": "eu", "tier": "gold"}}),
         "/echo/eu": answer({"said": "eu"}),
         "/ships/IMO-1": answer(
@@ -172,6 +179,8 @@ async def call(served: Served, name: str, arguments: dict[str, Any]) -> Any:
 async def test_lookup_and_projected_step_outputs_feed_later_steps_and_the_mappings(
     steps: Served, upstream: RoutedUpstream
 ) -> None:
+    # list-users' elements gain the projected 'mail' the lookup matches on; fetch-profile is
+    # projected to {region}; both feed later steps' templates.
     before = len(upstream.requests)
 
     result = await call(steps, "user-region", {"targetEmail": "b@x.test"})
