@@ -107,12 +107,27 @@ HINTS: Final[dict[str, str]] = {
     "tool-name-sanitised": "use only letters, digits, '_', '-' and '.' in tool names",
     "tool-name-too-long": "use a name of at most 64 characters (MCP clients refuse longer ones)",
     "too-many-tools": "split the capability: many MCP clients cap tools at 128",
-    "unsupported-operation": "add `call: <namespace>.<operation>` (steps, mocks and ref come "
-    "with a later release)",
-    "unsupported-tool": "add `call: <namespace>.<operation>` (steps, mocks and ref come with a "
-    "later release)",
+    "no-behaviour": "add `call: <namespace>.<operation>`, `steps`, `ref: <aggregate>.<function>`, "
+    "or output parameters with a `value` (a mock)",
     "unsupported-mcp-feature": "MCP resources and prompts come with a later release",
-    "unsupported-output": "use `mapping: $.` (the whole body) or a path such as `mapping: $.data`",
+    "bad-jsonpath": "write an RFC 9535 JSONPath such as `$.data.items[0].name` or "
+    "`$['odd key']`",
+    "bad-template": "use only `{{name}}` or `{{step.field}}` variables (no Mustache sections)",
+    "bad-step": "give each step a unique `name` and `type: call` (with `call`) or `type: lookup` "
+    "(with `index`, `match`, `lookupValue`)",
+    "unknown-step": "name an earlier step as the lookup `index`",
+    "bad-mapping": "write `{targetName: a.b, value: $.step.field}`",
+    "unsupported-script-language": "replace the script step with call and lookup steps, or run "
+    "the script in a service the capability calls",
+    "unsupported-python-script": "replace the script step with call and lookup steps (or output "
+    "shaping), or run the script in a service the capability calls",
+    "unknown-ref": "write `ref: <aggregateNamespace>.<function>` naming a function under "
+    "`capability.aggregates`",
+    "duplicate-aggregate-function": "rename one of the aggregate functions",
+    "bad-aggregate-function": "give the aggregate function a `name`",
+    "broken-aggregate-function": "fix the aggregate function's problems reported above",
+    "ref-overrides-ignored": "remove the key: an operation with `ref` does what the aggregate "
+    "function defines",
     "unsupported-body-type": "use a json, text, xml, sparql, formUrlEncoded or multipartForm body "
     "(multipartForm data: an object, or a list of {name, value, filename?, contentType?})",
     "unknown-hint": "use readOnly, destructive, idempotent or openWorld",

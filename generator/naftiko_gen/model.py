@@ -291,8 +291,97 @@ class Call:
     upstream_attr: str
     operation: UpstreamOperation
     bindings: tuple[Binding, ...]
-    # Steps into the upstream's JSON answer (``mapping: $.a.b``); empty means the whole body.
-    output_path: tuple[str | int, ...] = ()
+
+    @property
+    def renders(self) -> bool:
+        """A ``with`` value is a Mustache template rendered at run time (``shaping.render``)."""
+        return any(b.constant_expr and "arguments" in b.constant_expr for b in self.bindings)
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """One upstream call. ``outputs_expr`` (a tuple of ``shaping.Output``) shapes its JSON answer;
+    without it the answer passes through unchanged."""
+
+    function: str
+    call: Call
+    outputs_expr: str | None = None
+    # An aggregate function (``ref``): generated once in operations.py, whatever it does.
+    shared: bool = False
+    kind: Literal["call"] = "call"
+
+    @property
+    def inline(self) -> bool:
+        """A plain pass-through call, written in the adapter itself (no operations.py)."""
+        return self.outputs_expr is None and not self.shared and not self.call.renders
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return (self.call,)
+
+
+@dataclass(frozen=True)
+class MockPlan:
+    """No upstream call: the answer is built from the output ``value``s (semantics §5.3)."""
+
+    function: str
+    outputs_expr: str
+    kind: Literal["mock"] = "mock"
+    inline: Literal[False] = False
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class CallStep:
+    """An orchestration ``call`` step; ``projection_expr`` are the consumed operation's outputs."""
+
+    name: str
+    call: Call
+    projection_expr: str | None
+    kind: Literal["call"] = "call"
+
+
+@dataclass(frozen=True)
+class LookupStep:
+    """An orchestration ``lookup`` step: rows of an earlier step matched against a value."""
+
+    name: str
+    index: str
+    match: str
+    # ``lookupValue``: an RFC 9535 path into the step outputs (compiled once), or an expression.
+    value_path: str | None
+    value_expr: str | None
+    fields: tuple[str, ...]
+    kind: Literal["lookup"] = "lookup"
+
+
+@dataclass(frozen=True)
+class StepsPlan:
+    """Orchestrated steps whose outputs ``mappings`` assemble into the answer (semantics §3.6)."""
+
+    function: str
+    steps: tuple[CallStep | LookupStep, ...]
+    mappings_expr: str
+    kind: Literal["steps"] = "steps"
+    inline: Literal[False] = False
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return tuple(step.call for step in self.steps if isinstance(step, CallStep))
+
+    @property
+    def looks_up(self) -> bool:
+        return any(isinstance(step, LookupStep) for step in self.steps)
+
+    @property
+    def projects(self) -> bool:
+        return any(isinstance(s, CallStep) and s.projection_expr for s in self.steps)
+
+
+Behaviour = CallPlan | MockPlan | StepsPlan
 
 
 @dataclass(frozen=True)
@@ -304,7 +393,11 @@ class RestOperation:
     summary: str
     description: str
     inputs: tuple[Input, ...]
-    call: Call
+    behaviour: Behaviour
+
+    @property
+    def call(self) -> Call | None:
+        return self.behaviour.call if isinstance(self.behaviour, CallPlan) else None
 
     @property
     def reads_body(self) -> bool:
@@ -333,7 +426,12 @@ class McpTool:
     description: str
     annotations: dict[str, bool]
     inputs: tuple[Input, ...]
-    call: Call
+    behaviour: Behaviour
+    output_schema: dict[str, Any] | None = None
+
+    @property
+    def call(self) -> Call | None:
+        return self.behaviour.call if isinstance(self.behaviour, CallPlan) else None
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -352,8 +450,8 @@ class RestAdapter:
         return any(op.inputs for op in self.operations)
 
     @property
-    def selects_outputs(self) -> bool:
-        return any(op.call.output_path for op in self.operations)
+    def uses_operations(self) -> bool:
+        return any(not op.behaviour.inline for op in self.operations)
 
     @property
     def uses_lookup(self) -> bool:
@@ -381,8 +479,8 @@ class McpAdapter:
     tools: tuple[McpTool, ...]
 
     @property
-    def selects_outputs(self) -> bool:
-        return any(tool.call.output_path for tool in self.tools)
+    def uses_operations(self) -> bool:
+        return any(not tool.behaviour.inline for tool in self.tools)
 
 
 @dataclass(frozen=True)
@@ -524,10 +622,61 @@ class Capability:
         )
 
     @property
-    def selects_outputs(self) -> bool:
-        calls = [op.call for op in (self.rest.operations if self.rest else ())]
-        calls += [tool.call for tool in (self.mcp.tools if self.mcp else ())]
-        return any(call.output_path for call in calls)
+    def behaviours(self) -> tuple[Behaviour, ...]:
+        """What operations.py defines: every behaviour not written inline, once (an aggregate
+        function shared by a REST operation and an MCP tool is one function)."""
+        found: dict[str, Behaviour] = {}
+        for behaviour in [op.behaviour for op in (self.rest.operations if self.rest else ())] + [
+            tool.behaviour for tool in (self.mcp.tools if self.mcp else ())
+        ]:
+            if not behaviour.inline:
+                found.setdefault(behaviour.function, behaviour)
+        return tuple(found.values())
+
+    @property
+    def operations_helpers(self) -> tuple[str, ...]:
+        """The names operations.py imports from shaping.py: only those it uses."""
+        names: set[str] = {"Shaped"}
+        texts: list[str] = []
+        for behaviour in self.behaviours:
+            texts += [b.constant_expr or "" for call in behaviour.calls for b in call.bindings]
+            if isinstance(behaviour, CallPlan) and behaviour.outputs_expr:
+                names |= {"Output", "shaped"}
+                texts.append(behaviour.outputs_expr)
+            elif isinstance(behaviour, MockPlan):
+                names |= {"Output", "mocked"}
+                texts.append(behaviour.outputs_expr)
+            elif isinstance(behaviour, StepsPlan):
+                names |= {"mapped", "step_output"}
+                texts.append(behaviour.mappings_expr)
+                for step in behaviour.steps:
+                    if isinstance(step, LookupStep):
+                        names |= {"lookup", "select"} if step.value_path else {"lookup"}
+                        texts.append(step.value_expr or "path(")
+                    elif step.projection_expr:
+                        names.add("Output")
+                        texts.append(step.projection_expr)
+        for helper in ("path", "render", "resolve", "select"):
+            if any(f"{helper}(" in text for text in texts):
+                names.add(helper)
+        return tuple(sorted(names, key=lambda name: (name[0].islower(), name)))
+
+    def shaping_uses(self, feature: str) -> bool:
+        """Whether generated code needs a shaping helper: only what the spec uses is emitted."""
+        behaviours = self.behaviours
+        if feature == "outputs":
+            return any(isinstance(b, CallPlan) and b.outputs_expr for b in behaviours)
+        if feature == "mock":
+            return any(isinstance(b, MockPlan) for b in behaviours)
+        if feature == "steps":
+            return any(isinstance(b, StepsPlan) for b in behaviours)
+        if feature == "lookup":
+            return any(isinstance(b, StepsPlan) and b.looks_up for b in behaviours)
+        if feature == "projection":
+            return any(isinstance(b, StepsPlan) and b.projects for b in behaviours)
+        if feature == "render":
+            return any(call.renders for b in behaviours for call in b.calls)
+        raise ValueError(feature)
 
     @property
     def summary(self) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from naftiko_gen import __version__, consumed_params, naming, skills
+from naftiko_gen import __version__, aggregates, consumed_params, naming, orchestration, skills
 from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body, text_expr
 from naftiko_gen.consumed_params import header_problem as _header_problem
@@ -24,8 +24,9 @@ from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
 from naftiko_gen.formats import FormatProblem, OutputFormat, plan_output
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
+    Behaviour,
     Binding,
-    Call,
+    CallPlan,
     Capability,
     Input,
     JsonType,
@@ -79,6 +80,7 @@ class _ConsumedOp:
     source: LoadedSpec
     body: Any = None
     raw: dict[str, Any] = field(default_factory=dict)
+    outputs: Any = None
 
 
 @dataclass
@@ -135,6 +137,10 @@ class Normaliser:
         self.secret_root = "settings"
         # An apikey with ``placement: cookie``: (name, value expression) for the Cookie header.
         self.auth_cookies: list[tuple[str, str]] = []
+        # Names of the functions of the generated operations.py (one per behaviour).
+        self.operation_functions: set[str] = set()
+        self.behaviour_pool: list[Behaviour] = []
+        self.aggregates: aggregates.Index = aggregates.Index()
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -183,8 +189,10 @@ class Normaliser:
             for item in _as_list(self.data.get(key))
             if isinstance(item, dict) and item.get("name")
         }
+        self.all_namespaces |= aggregates.namespaces(capability)
         self._binds(self.data)
         self._consumes(capability)
+        self.aggregates = aggregates.index(self, capability)
         rest, mcp, skill = self._exposes(capability)
         if not self.failed and rest is None and mcp is None and skill is None:
             self.error(
@@ -195,9 +203,9 @@ class Normaliser:
         if self.failed:
             raise SpecError(self.diagnostics)
         package = naming.package_name(self.dist)
-        calls = [op.call for op in (rest.operations if rest else ())]
-        calls += [tool.call for tool in (mcp.tools if mcp else ())]
-        used = {(call.upstream_attr, call.operation.name) for call in calls}
+        behaviours = [op.behaviour for op in (rest.operations if rest else ())]
+        behaviours += [tool.behaviour for tool in (mcp.tools if mcp else ())]
+        used = {(c.upstream_attr, c.operation.name) for b in behaviours for c in b.calls}
         upstreams = tuple(
             self._upstream(ns, used)
             for ns in self.namespaces.values()
@@ -759,6 +767,7 @@ class Normaliser:
                     self.spec,
                     op.get("body"),
                     op,
+                    op.get("outputParameters"),
                 )
         return ops
 
@@ -1219,7 +1228,7 @@ class Normaliser:
                     )
                 if built is None or failed[0]:
                     continue
-                name, summary, inputs, call = built
+                name, summary, inputs, behaviour, description = built
                 operations.append(
                     RestOperation(
                         handler=naming.unique(naming.snake(name), handlers),
@@ -1227,9 +1236,9 @@ class Normaliser:
                         path=path,
                         operation_id=naming.unique(naming.snake(name), op_ids),
                         summary=summary,
-                        description=str(op.get("description") or ""),
+                        description=description,
                         inputs=inputs,
-                        call=call,
+                        behaviour=behaviour,
                     )
                 )
         if not operations:
@@ -1251,7 +1260,7 @@ class Normaliser:
         placeholders: dict[str, str],
         namespace: str,
         routes: dict[tuple[str, str], PathKey],
-    ) -> tuple[str, str, tuple[Input, ...], Call] | None:
+    ) -> tuple[str, str, tuple[Input, ...], Behaviour, str] | None:
         if method not in HTTP_METHODS:
             self.error("bad-method", f"unknown HTTP method {method!r}", (*owhere, "method"))
             return None
@@ -1266,36 +1275,21 @@ class Normaliser:
             )
             return None
         routes[route] = owhere
-        if "call" not in op:
-            self.error(
-                "unsupported-operation",
-                "REST operations without 'call' (steps, mocks, ref) are not supported yet",
-                owhere,
-            )
-            return None
-        resolved = self._resolve_call(op.get("call"), (*owhere, "call"))
-        if resolved is None:
-            return None
-        output_path = self._output_path(op, owhere)
-        if output_path is None:
-            return None
-        ns, consumed = resolved
-        operation = self._build_operation(ns, consumed, (*owhere, "call"))
-        if operation is None:
-            return None
-        declared = self._declared_inputs(op.get("inputParameters"), owhere, placeholders)
-        inputs, bindings = self._bindings(
-            resolved,
-            operation,
-            op.get("with"),
-            declared,
-            (*owhere, "with"),
-            namespace,
-            placeholders,
-        )
         name = str(op.get("name") or f"{method.lower()}-{raw_path}")
+        if "ref" in op:
+            found = aggregates.exposed(self, op, owhere, namespace, placeholders)
+            if found is None:
+                return None
+            op = found.merged
+            name = str(op.get("name") or name)
+            inputs, behaviour = found.inputs, found.behaviour
+        else:
+            built = orchestration.behaviour(self, op, owhere, namespace, placeholders, name)
+            if built is None:
+                return None
+            inputs, behaviour, _ = built
         summary = str(op.get("label") or op.get("description") or name)
-        return name, summary, inputs, Call(ns.attr, operation, bindings, output_path)
+        return name, summary, inputs, behaviour, str(op.get("description") or "")
 
     def _mcp(self, adapter: dict[str, Any], where: PathKey) -> McpAdapter | None:
         namespace = str(adapter.get("namespace") or "mcp")
@@ -1317,7 +1311,7 @@ class Normaliser:
                 built = self._tool(tool, twhere, namespace, names)
             if built is None or failed[0]:
                 continue
-            name, inputs, call, description = built
+            name, inputs, behaviour, description, output_schema, hints = built
             title = tool.get("label") or tool.get("title")
             tools.append(
                 McpTool(
@@ -1325,9 +1319,10 @@ class Normaliser:
                     handler=naming.unique(f"call_{naming.snake(name)}", handlers),
                     title=str(title) if title else None,
                     description=description,
-                    annotations=self._hints(tool.get("hints"), (*twhere, "hints")),
+                    annotations=hints,
                     inputs=inputs,
-                    call=call,
+                    behaviour=behaviour,
+                    output_schema=output_schema,
                 )
             )
         if not tools:
@@ -1348,7 +1343,9 @@ class Normaliser:
 
     def _tool(
         self, tool: dict[str, Any], twhere: PathKey, namespace: str, names: dict[str, PathKey]
-    ) -> tuple[str, tuple[Input, ...], Call, str] | None:
+    ) -> (
+        tuple[str, tuple[Input, ...], Behaviour, str, dict[str, Any] | None, dict[str, bool]] | None
+    ):
         raw_name = str(tool.get("name") or "")
         if not raw_name:
             self.error("unnamed-tool", "MCP tool has no 'name'", twhere)
@@ -1363,29 +1360,23 @@ class Normaliser:
             )
             return None
         names[name] = twhere
-        if "call" not in tool:
-            self.error(
-                "unsupported-tool",
-                "MCP tools without 'call' (steps, mocks, ref) are not supported yet",
-                twhere,
-            )
+        if "ref" in tool:
+            found = aggregates.exposed(self, tool, twhere, namespace, {})
+            if found is None:
+                return None
+            description = str(found.merged.get("description") or name)
+            hints = {**found.hints, **self._hints(tool.get("hints"), (*twhere, "hints"))}
+            return name, found.inputs, found.behaviour, description, found.output_schema, hints
+        built = orchestration.behaviour(self, tool, twhere, namespace, {}, name)
+        if built is None:
             return None
-        resolved = self._resolve_call(tool.get("call"), (*twhere, "call"))
-        if resolved is None:
-            return None
-        output_path = self._output_path(tool, twhere)
-        if output_path is None:
-            return None
-        ns, consumed = resolved
-        operation = self._build_operation(ns, consumed, (*twhere, "call"))
-        if operation is None:
-            return None
-        declared = self._declared_inputs(tool.get("inputParameters"), twhere, {})
-        inputs, bindings = self._bindings(
-            resolved, operation, tool.get("with"), declared, (*twhere, "with"), namespace, {}
-        )
-        description = str(tool.get("description") or consumed.description or name)
-        return name, inputs, Call(ns.attr, operation, bindings, output_path), description
+        inputs, behaviour, output_schema = built
+        consumed_description = ""
+        if isinstance(behaviour, CallPlan):
+            consumed_description = behaviour.call.operation.description
+        description = str(tool.get("description") or consumed_description or name)
+        hints = self._hints(tool.get("hints"), (*twhere, "hints"))
+        return name, inputs, behaviour, description, output_schema, hints
 
     def _tool_name(self, raw: str, where: PathKey) -> str:
         """MCP tool names are ``[A-Za-z0-9_.-]{1,64}`` (clients refuse others): other characters
@@ -1422,30 +1413,6 @@ class Normaliser:
             if isinstance(value, bool):
                 annotations[wire] = value
         return annotations
-
-    def _output_path(self, op: dict[str, Any], where: PathKey) -> tuple[str | int, ...] | None:
-        """Where the answer comes from in the upstream's JSON: ``mapping: $.`` is the whole body
-        (§7.6), ``$.a.b[0]`` the node there. ``properties``/``items`` that only describe types are
-        documentation. ``None`` (after an error) for real shaping, which comes later."""
-        outputs = op.get("outputParameters")
-        if not outputs or not isinstance(outputs, list):
-            return ()
-        for k, output in enumerate(outputs):
-            if not isinstance(output, dict):
-                continue
-            mapping = str(output.get("mapping", output.get("value", "$"))).strip()
-            steps = _simple_json_path(mapping)
-            nested = [output.get("properties"), output.get("items")]
-            if steps is not None and not any(_maps_values(part) for part in nested):
-                return steps
-            self.error(
-                "unsupported-output",
-                "output shaping (properties with their own mappings, filters, several outputs) "
-                "is not generated yet",
-                (*where, "outputParameters", k),
-            )
-            return None
-        return ()
 
     def _declared_inputs(
         self, params: Any, where: PathKey, placeholders: dict[str, str]
@@ -1502,22 +1469,27 @@ class Normaliser:
                 used_keys.add(key)
                 value = with_items[key]
                 reference = _reference(value, adapter_ns, self.all_namespaces)
-                if reference is None:
-                    if isinstance(value, str) and ("{{" in value or "${" in value):
-                        self.secret_root = "upstreams.settings"
-                        try:
-                            expr = self.secret_expr(value, (*where, key))
-                        finally:
-                            self.secret_root = "settings"
+                whole = None
+                templated = isinstance(value, str) and ("{{" in value or "${" in value)
+                if reference is None and templated:
+                    self.secret_root = "upstreams.settings"
+                    try:
+                        expr = self.secret_expr(value, (*where, key))
+                    finally:
+                        self.secret_root = "settings"
+                    whole = _input_placeholder(value, adapter_ns, self.all_namespaces)
+                    if expr is None and whole is None:
+                        # '{{imo}} x', '{{get-ship.imo}}': rendered from the inputs (and step
+                        # outputs) at run time.
+                        expr = orchestration.template_expr(self, value, (*where, key), adapter_ns)
                         if expr is None:
-                            self.error(
-                                "unsupported-template",
-                                f"with value {value!r}: template not supported yet",
-                                (*where, key),
-                            )
                             continue
+                    if expr is not None:
                         bindings.append(Binding(param.arg, None, expr, True))
                         continue
+                if whole is not None:
+                    input_name = whole
+                elif reference is None:
                     if isinstance(value, dict | list) or value is None:
                         self.error(
                             "bad-with-value",
@@ -1532,16 +1504,17 @@ class Normaliser:
                         continue
                     bindings.append(Binding(param.arg, None, py(value), True))
                     continue
-                prefix, input_name = reference
-                if prefix not in (*REFERENCE_PREFIXES, adapter_ns):
-                    # Another declared namespace: a reference to something this adapter cannot see.
-                    self.error(
-                        "unknown-with-source",
-                        f"with value {value!r}: {prefix!r} is not this adapter's namespace "
-                        f"({adapter_ns!r}) nor one of rest, tools, mcp",
-                        (*where, key),
-                    )
-                    continue
+                else:
+                    prefix, input_name = reference
+                    if prefix not in (*REFERENCE_PREFIXES, adapter_ns):
+                        # Another declared namespace: something this adapter cannot see.
+                        self.error(
+                            "unknown-with-source",
+                            f"with value {value!r}: {prefix!r} is not this adapter's namespace "
+                            f"({adapter_ns!r}) nor one of rest, tools, mcp",
+                            (*where, key),
+                        )
+                        continue
             elif consumed_params.value_of(raw) is not None:
                 # value: '{{userId}}' is the caller's input userId (the engine's parameter map);
                 # any other value is computed by the client method.
@@ -1662,39 +1635,6 @@ def _reference(value: Any, adapter_ns: str, namespaces: set[str]) -> tuple[str, 
     if prefix in (*REFERENCE_PREFIXES, adapter_ns) or prefix in namespaces:
         return prefix, name
     return None
-
-
-_PATH_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']+)'\]")
-
-
-def _simple_json_path(text: str) -> tuple[str | int, ...] | None:
-    """``$``, ``$.``, ``$.a.b``, ``$.a[0]``, ``$['a b']`` → steps; anything else → ``None``."""
-    if not text.startswith("$"):
-        return None
-    rest = text[1:]
-    if rest in ("", "."):
-        return ()
-    steps: list[str | int] = []
-    position = 0
-    while position < len(rest):
-        match = _PATH_STEP.match(rest, position)
-        if match is None:
-            return None
-        name, index, quoted = match.groups()
-        steps.append(int(index) if index is not None else (name or quoted))
-        position = match.end()
-    return tuple(steps)
-
-
-def _maps_values(node: Any) -> bool:
-    """True when an output description holds its own ``mapping``/``value``/``const``."""
-    if isinstance(node, dict):
-        if any(key in node for key in ("mapping", "value", "const")):
-            return True
-        return any(_maps_values(value) for value in node.values())
-    if isinstance(node, list):
-        return any(_maps_values(value) for value in node)
-    return False
 
 
 def _input_placeholder(value: Any, adapter_ns: str, namespaces: set[str]) -> str | None:
