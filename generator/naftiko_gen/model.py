@@ -253,6 +253,22 @@ class RestOperation:
 
 
 @dataclass(frozen=True)
+class Forward:
+    """A REST forward (proxy) rule (semantics §3.8): requests under ``route`` go to the upstream
+    ``upstream_attr`` with the same method, query and body; ``tail`` (the ``{path}`` part of the
+    route, possibly several segments) is appended to its base URI."""
+
+    route: str
+    tail: bool
+    upstream_attr: str
+    namespace: str
+    # Lower-case names of the caller's headers that are copied (besides Content-Type).
+    trusted_headers: tuple[str, ...]
+    # The namespace has no authentication of its own: the caller's Authorization goes through.
+    passes_authorization: bool
+
+
+@dataclass(frozen=True)
 class McpTool:
     name: str
     handler: str
@@ -273,6 +289,7 @@ class RestAdapter:
     port: int
     description: str
     operations: tuple[RestOperation, ...]
+    forwards: tuple[Forward, ...] = ()
 
     @property
     def takes_inputs(self) -> bool:
@@ -301,15 +318,84 @@ class RestAdapter:
 
 
 @dataclass(frozen=True)
+class StaticResourceFile:
+    """One file of a static resource's ``location`` folder, read at build time."""
+
+    uri: str
+    name: str
+    mime_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class McpResource:
+    """An MCP resource (semantics §4.7): static files (``files``), or dynamic, backed by ``call``.
+
+    A dynamic resource whose ``uri`` holds ``{p}`` is a template: ``pattern`` (a regular
+    expression, one group per variable) matches the URIs it reads, ``variables`` names the groups.
+    """
+
+    name: str
+    title: str
+    description: str
+    uri: str
+    mime_type: str | None
+    pattern: str
+    variables: tuple[str, ...] = ()
+    handler: str | None = None
+    call: Call | None = None
+    files: tuple[StaticResourceFile, ...] | None = None
+
+    @property
+    def is_template(self) -> bool:
+        return self.call is not None and bool(self.variables)
+
+
+@dataclass(frozen=True)
+class PromptArgument:
+    name: str
+    title: str | None
+    description: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class McpPrompt:
+    """A prompt template: messages whose ``{{arg}}`` placeholders take the caller's arguments."""
+
+    name: str
+    title: str | None
+    description: str
+    arguments: tuple[PromptArgument, ...]
+    messages: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class McpAdapter:
     namespace: str
     port: int
     description: str
     tools: tuple[McpTool, ...]
+    resources: tuple[McpResource, ...] = ()
+    prompts: tuple[McpPrompt, ...] = ()
 
     @property
     def selects_outputs(self) -> bool:
         return any(tool.call.output_path for tool in self.tools)
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        """Every upstream call of the adapter: its tools', then its dynamic resources'."""
+        resource_calls = tuple(r.call for r in self.resources if r.call is not None)
+        return tuple(tool.call for tool in self.tools) + resource_calls
+
+    @property
+    def dynamic_resources(self) -> tuple[McpResource, ...]:
+        return tuple(r for r in self.resources if r.call is not None)
+
+    @property
+    def resources_select_outputs(self) -> bool:
+        return any(r.call.output_path for r in self.dynamic_resources if r.call is not None)
 
 
 @dataclass(frozen=True)
@@ -414,7 +500,7 @@ class Capability:
     @property
     def selects_outputs(self) -> bool:
         calls = [op.call for op in (self.rest.operations if self.rest else ())]
-        calls += [tool.call for tool in (self.mcp.tools if self.mcp else ())]
+        calls += list(self.mcp.calls if self.mcp else ())
         return any(call.output_path for call in calls)
 
     @property

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from naftiko_gen import __version__, naming, skills
+from naftiko_gen import __version__, mcp_extras, naming, skills
 from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
@@ -188,7 +188,7 @@ class Normaliser:
             raise SpecError(self.diagnostics)
         package = naming.package_name(self.dist)
         calls = [op.call for op in (rest.operations if rest else ())]
-        calls += [tool.call for tool in (mcp.tools if mcp else ())]
+        calls += list(mcp.calls if mcp else ())
         used = {(call.upstream_attr, call.operation.name) for call in calls}
         upstreams = tuple(
             self._upstream(ns, used)
@@ -1195,12 +1195,6 @@ class Normaliser:
 
     def _mcp(self, adapter: dict[str, Any], where: PathKey) -> McpAdapter | None:
         namespace = str(adapter.get("namespace") or "mcp")
-        if adapter.get("resources") or adapter.get("prompts"):
-            self.warning(
-                "unsupported-mcp-feature",
-                "MCP resources and prompts are not generated yet; they are left out",
-                where,
-            )
         tools: list[McpTool] = []
         names: dict[str, PathKey] = {}
         handlers: set[str] = set()
@@ -1226,7 +1220,9 @@ class Normaliser:
                     call=call,
                 )
             )
-        if not tools:
+        resources = mcp_extras.resources(self, adapter, where, namespace)
+        prompts = mcp_extras.prompts(self, adapter, where)
+        if not tools and not resources and not prompts:
             return None
         if len(tools) > MAX_TOOLS:
             self.warning(
@@ -1240,6 +1236,8 @@ class Normaliser:
             port=_port(adapter.get("port"), 9090),
             description=str(adapter.get("description") or ""),
             tools=tuple(tools),
+            resources=resources,
+            prompts=prompts,
         )
 
     def _tool(

@@ -14,6 +14,7 @@ import jinja2
 from naftiko_gen.catalog import catalog_document
 from naftiko_gen.deploy import deploy_plan
 from naftiko_gen.examples import rest_examples
+from naftiko_gen.mcp_extras import prompts_document, resources_document
 from naftiko_gen.model import Capability
 from naftiko_gen.pyliteral import comment_text, docstring_text, py
 from naftiko_gen.skills import skills_document
@@ -133,6 +134,12 @@ def render_package(model: Capability) -> dict[str, str]:
         files[f"{model.package}/openapi.json"] = openapi_text(model)
     if model.mcp:
         templates["mcp_server.py"] = "pkg/mcp_server.py.j2"
+        if model.mcp.resources:
+            templates["resources.py"] = "pkg/resources.py.j2"
+            files[f"{model.package}/resources.json"] = _json(resources_document(model.mcp))
+        if model.mcp.prompts:
+            templates["prompts.py"] = "pkg/prompts.py.j2"
+            files[f"{model.package}/prompts.json"] = _json(prompts_document(model.mcp))
     if model.skill:
         templates["skill_app.py"] = "pkg/skill_app.py.j2"
         files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))
