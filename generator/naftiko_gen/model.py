@@ -262,10 +262,12 @@ class Forward:
     tail: bool
     upstream_attr: str
     namespace: str
-    # Lower-case names of the caller's headers that are copied (besides Content-Type).
+    # Route text before the tail: stripped from the raw request path to find the tail.
+    prefix: str
+    handler: str
+    # Lower-case names of the caller's headers that are copied (besides Content-Type); includes
+    # ``authorization`` only when the namespace has no authentication of its own (as the engine).
     trusted_headers: tuple[str, ...]
-    # The namespace has no authentication of its own: the caller's Authorization goes through.
-    passes_authorization: bool
 
 
 @dataclass(frozen=True)
@@ -485,6 +487,10 @@ class Capability:
         return any(
             op.body and op.body.kind == "text" for u in self.upstreams for op in u.operations
         )
+
+    @property
+    def forwards(self) -> bool:
+        return self.rest is not None and bool(self.rest.forwards)
 
     @property
     def bind_files(self) -> bool:

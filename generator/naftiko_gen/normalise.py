@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from naftiko_gen import __version__, mcp_extras, naming, skills
+from naftiko_gen import __version__, forward, mcp_extras, naming, skills
 from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
@@ -25,6 +25,7 @@ from naftiko_gen.model import (
     Binding,
     Call,
     Capability,
+    Forward,
     Input,
     JsonType,
     McpAdapter,
@@ -190,10 +191,11 @@ class Normaliser:
         calls = [op.call for op in (rest.operations if rest else ())]
         calls += list(mcp.calls if mcp else ())
         used = {(call.upstream_attr, call.operation.name) for call in calls}
+        forwarded = {rule.upstream_attr for rule in (rest.forwards if rest else ())}
         upstreams = tuple(
             self._upstream(ns, used)
             for ns in self.namespaces.values()
-            if any((ns.attr, name) in used for name in ns.built)
+            if any((ns.attr, name) in used for name in ns.built) or ns.attr in forwarded
         )
         title = str(info.get("label") or info.get("title") or self.dist)
         description = str(info.get("description") or "")
@@ -1098,11 +1100,18 @@ class Normaliser:
         handlers: set[str] = set(naming.RESERVED_REST_HANDLERS)
         op_ids: set[str] = set()
         routes: dict[tuple[str, str], PathKey] = {}
+        forwards: list[Forward] = []
+        forward_handlers: set[str] = set(naming.RESERVED_REST_HANDLERS)
         for r, resource in enumerate(adapter.get("resources") or []):
             rwhere = (*where, "resources", r)
             if not isinstance(resource, dict):
                 continue
             raw_path = str(resource.get("path") or "")
+            if resource.get("forward") is not None:
+                with self._left_out(f"forward {raw_path}") as failed:
+                    rule = forward.forward_rule(self, resource, rwhere, raw_path, forward_handlers)
+                if rule is not None and not failed[0]:
+                    forwards.append(rule)
             path, placeholders = _rest_path(raw_path)
             for o, op in enumerate(resource.get("operations") or []):
                 owhere = (*rwhere, "operations", o)
@@ -1128,13 +1137,14 @@ class Normaliser:
                         call=call,
                     )
                 )
-        if not operations:
+        if not operations and not forwards:
             return None
         return RestAdapter(
             namespace=namespace,
             port=_port(adapter.get("port"), 8080),
             description=str(adapter.get("description") or ""),
             operations=tuple(operations),
+            forwards=tuple(forwards),
         )
 
     def _rest_operation(

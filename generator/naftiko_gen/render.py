@@ -131,6 +131,8 @@ def render_package(model: Capability) -> dict[str, str]:
     templates = dict(PACKAGE_TEMPLATES)
     if model.rest:
         templates["rest_app.py"] = "pkg/rest_app.py.j2"
+        if model.rest.forwards:
+            templates["forward.py"] = "pkg/forward.py.j2"
         files[f"{model.package}/openapi.json"] = openapi_text(model)
     if model.mcp:
         templates["mcp_server.py"] = "pkg/mcp_server.py.j2"
