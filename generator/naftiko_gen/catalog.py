@@ -20,6 +20,8 @@ def catalog_document(model: Capability) -> dict[str, Any]:
         }
     if model.mcp is not None:
         document["tools"] = [_tool(tool) for tool in model.mcp.tools]
+    if model.mcp_stdio is not None:
+        document["stdio_tools"] = [_tool(tool) for tool in model.mcp_stdio.tools]
     return document
 
 

@@ -472,6 +472,9 @@ class Capability:
     generator_version: str
     openapi: dict[str, Any]
     skill: SkillAdapter | None = None
+    # A second MCP adapter with ``transport: stdio`` beside an http one: ``mcp-stdio`` serves it
+    # (its own tools, resources and prompts), ``serve`` the http one.
+    mcp_stdio: McpAdapter | None = None
 
     @property
     def adapter_kinds(self) -> tuple[str, ...]:
@@ -507,6 +510,7 @@ class Capability:
     def selects_outputs(self) -> bool:
         calls = [op.call for op in (self.rest.operations if self.rest else ())]
         calls += list(self.mcp.calls if self.mcp else ())
+        calls += list(self.mcp_stdio.calls if self.mcp_stdio else ())
         return any(call.output_path for call in calls)
 
     @property

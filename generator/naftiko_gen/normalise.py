@@ -128,6 +128,7 @@ class Normaliser:
         self.refused_namespaces: set[str] = set()
         # Signing / client-certificate auth by (spec file, path of the authentication mapping).
         self.upstream_auth: dict[tuple[str, PathKey], UpstreamAuth] = {}
+        self._mcp_stdio_twin: McpAdapter | None = None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -179,6 +180,9 @@ class Normaliser:
         self._binds(self.data)
         self._consumes(capability)
         rest, mcp, skill = self._exposes(capability)
+        mcp_stdio = self._mcp_stdio_twin
+        if mcp is None:
+            mcp, mcp_stdio = mcp_stdio, None
         if not self.failed and rest is None and mcp is None and skill is None:
             self.error(
                 "nothing-to-expose",
@@ -190,6 +194,7 @@ class Normaliser:
         package = naming.package_name(self.dist)
         calls = [op.call for op in (rest.operations if rest else ())]
         calls += list(mcp.calls if mcp else ())
+        calls += list(mcp_stdio.calls if mcp_stdio else ())
         used = {(call.upstream_attr, call.operation.name) for call in calls}
         forwarded = {rule.upstream_attr for rule in (rest.forwards if rest else ())}
         upstreams = tuple(
@@ -214,6 +219,7 @@ class Normaliser:
             generator_version=__version__,
             openapi={},
             skill=skill,
+            mcp_stdio=mcp_stdio,
         )
         return _with_openapi(model)
 
@@ -1045,6 +1051,13 @@ class Normaliser:
                     continue
                 rest = self._rest(adapter, where)
             elif kind == "mcp":
+                if mcp is not None and self._stdio_twin(exposes, i):
+                    twin = self._mcp(adapter, where)
+                    if adapter.get("transport") == "stdio":
+                        self._mcp_stdio_twin = twin
+                    else:
+                        self._mcp_stdio_twin, mcp = mcp, twin
+                    continue
                 if mcp is not None:
                     self.warning(
                         "multiple-mcp",
@@ -1080,6 +1093,18 @@ class Normaliser:
         # Skills point at sibling adapters, so they are read once those are built.
         skill = self._skill(skill_entries, exposes, rest, mcp)
         return rest, mcp, skill
+
+    def _stdio_twin(self, exposes: list[Any], index: int) -> bool:
+        """The MCP adapter at ``index`` and the first one are an http + stdio pair (real specs
+        publish the same server both ways): both are generated, ``serve`` the http one and
+        ``mcp-stdio`` the stdio one. Any other second MCP adapter is left out."""
+        adapters = [
+            (j, a) for j, a in enumerate(exposes) if isinstance(a, dict) and a.get("type") == "mcp"
+        ]
+        if len(adapters) != 2 or adapters[1][0] != index:
+            return False
+        transports = {str(a.get("transport") or "http") == "stdio" for _, a in adapters}
+        return transports == {True, False}
 
     def _skill(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -119,6 +120,10 @@ def render_package(model: Capability) -> dict[str, str]:
         "http_config": _http_config(model),
         "deploy": deploy_plan(model),
         "curl": rest_examples(model),
+        # mcp_server.py.j2, resources.py.j2 and prompts.py.j2 also render the stdio twin.
+        "mcp_http": True,
+        "module_prefix": "",
+        "tools_key": "tools",
     }
     files = {
         "pyproject.toml": env.get_template("pyproject.toml.j2").render(context),
@@ -147,7 +152,26 @@ def render_package(model: Capability) -> dict[str, str]:
         files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))
     for name, template in templates.items():
         files[f"{model.package}/{name}"] = env.get_template(template).render(context)
+    if model.mcp_stdio:
+        files.update(_stdio_twin(env, model, context))
     return dict(sorted(files.items()))
+
+
+def _stdio_twin(env: jinja2.Environment, model: Capability, context: dict[str, Any]) -> dict[str, str]:
+    """The stdio MCP adapter of an http + stdio pair: the same templates, rendered for it."""
+    assert model.mcp_stdio is not None
+    twin = replace(model, mcp=model.mcp_stdio)
+    local = {**context, "model": twin, "mcp_http": False, "module_prefix": "stdio_"}
+    local["tools_key"] = "stdio_tools"
+    package = model.package
+    files = {f"{package}/mcp_stdio_server.py": env.get_template("pkg/mcp_server.py.j2").render(local)}
+    if model.mcp_stdio.resources:
+        files[f"{package}/stdio_resources.py"] = env.get_template("pkg/resources.py.j2").render(local)
+        files[f"{package}/stdio_resources.json"] = _json(resources_document(model.mcp_stdio))
+    if model.mcp_stdio.prompts:
+        files[f"{package}/stdio_prompts.py"] = env.get_template("pkg/prompts.py.j2").render(local)
+        files[f"{package}/stdio_prompts.json"] = _json(prompts_document(model.mcp_stdio))
+    return files
 
 
 def openapi_text(model: Capability) -> str:

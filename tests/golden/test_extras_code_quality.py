@@ -14,6 +14,7 @@ from naftiko_gen.build import generate
 from naftiko_gen.writer import write_tree
 
 from tests.integration.test_mcp_resources_prompts import SPEC as RESOURCES_AND_PROMPTS
+from tests.integration.test_mcp_stdio_twin import SPEC as TWIN
 from tests.integration.test_rest_forward import SPEC as FORWARD
 from tests.unit.test_codes import BASE, replaced
 
@@ -34,6 +35,7 @@ SPECS = {
     "forward-only": FORWARD,
     "static-only": STATIC_ONLY,
     "prompts-and-forward": PROMPTS_ONLY,
+    "twin": TWIN,
 }
 
 
@@ -56,16 +58,18 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_extras_packages_pass_mypy_strict(packages: dict[str, Path]) -> None:
-    for stem, package in packages.items():
-        name = stem.replace("-", "_")
-        finished = subprocess.run(
-            [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", name],
-            env=dict(os.environ, MYPYPATH=str(package)),
-            cwd=package,
-            capture_output=True,
-            text=True,
-        )
-        assert finished.returncode == 0, stem + "\n" + finished.stdout + finished.stderr
+    args = [arg for stem in packages for arg in ("-p", stem.replace("-", "_"))]
+    path = os.pathsep.join(str(package) for package in packages.values())
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *args],
+        env=dict(os.environ, MYPYPATH=path),
+        cwd=next(iter(packages.values())),
+        capture_output=True,
+        text=True,
+    )
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
 
 
 @pytest.mark.parametrize("stem", sorted(SPECS))

@@ -217,3 +217,33 @@ def test_a_template_variable_matches_one_segment_only(tmp_path: Path) -> None:
 
     assert '"data://items/([^/]+)"' in files["demo/resources.py"]
     assert "id=arguments[\"id\"]" in files["demo/resources.py"]
+
+
+def test_an_http_and_a_stdio_mcp_adapter_are_both_generated(tmp_path: Path) -> None:
+    stdio = (
+        "  - type: mcp\n    namespace: local\n    transport: stdio\n    tools:\n"
+        "    - {name: only-here, description: Get, call: api.get-item}\n"
+        "    resources:\n" + RESOURCE
+    )
+
+    spec = tmp_path / "demo.yaml"
+    spec.write_text(BASE + stdio, encoding="utf-8")
+    built = generate(spec)
+    files = built.files
+
+    assert not [d for d in built.diagnostics if d.code == "multiple-mcp"]
+    catalog = json.loads(files["demo/catalog.json"])
+    assert [t["name"] for t in catalog["tools"]] == ["get-item"]
+    assert [t["name"] for t in catalog["stdio_tools"]] == ["only-here"]
+    assert "demo/stdio_resources.py" in files
+    assert "demo/resources.py" not in files
+    assert "build_http_app" not in files["demo/mcp_stdio_server.py"]
+    assert "build_stdio_server(upstreams)" in files["demo/cli.py"]
+
+
+def test_two_http_mcp_adapters_still_leave_the_second_out(tmp_path: Path) -> None:
+    second = "  - type: mcp\n    namespace: m2\n    tools:\n" + "    - {name: x, call: api.get-item}\n"
+
+    found = [d for d in diagnostics_for(BASE + second, tmp_path) if d.code == "multiple-mcp"]
+
+    assert found
