@@ -118,9 +118,12 @@ def _route(n: Normaliser, raw_path: str, where: PathKey) -> tuple[str, bool] | N
         return path, False
     last = matches[-1]
     name = last.group(1) or last.group(2)
-    if len(matches) > 1 or name != "path" or last.end() != len(path) or not path[
-        : last.start()
-    ].endswith("/"):
+    if (
+        len(matches) > 1
+        or name != "path"
+        or last.end() != len(path)
+        or not path[: last.start()].endswith("/")
+    ):
         n.error(
             "unsupported-forward-path",
             f"forward path {raw_path!r}: only a final '/{{{{path}}}}' segment is supported (it "

@@ -93,7 +93,9 @@ def _resource(
         if files is None:
             return None
         pattern = re.escape(uri.rstrip("/")) + "/.+"
-        return McpResource(name, title, description, uri.rstrip("/"), mime_type, pattern, files=files)
+        return McpResource(
+            name, title, description, uri.rstrip("/"), mime_type, pattern, files=files
+        )
     if "call" not in resource:
         n.error(
             "unsupported-resource",
@@ -102,16 +104,14 @@ def _resource(
             where,
         )
         return None
-    variables, pattern = _uri_pattern(n, uri, (*where, "uri"))
-    if pattern is None:
+    variables, template = _uri_pattern(n, uri, (*where, "uri"))
+    if template is None:
         return None
     call = _resource_call(n, resource, where, namespace, variables)
     if call is None:
         return None
     handler = naming.unique(f"read_{naming.snake(name)}", handlers)
-    return McpResource(
-        name, title, description, uri, mime_type, pattern, variables, handler, call
-    )
+    return McpResource(name, title, description, uri, mime_type, template, variables, handler, call)
 
 
 def _uri_pattern(n: Normaliser, uri: str, where: PathKey) -> tuple[tuple[str, ...], str | None]:
@@ -155,8 +155,14 @@ def _resource_call(
     if operation is None:
         return None
     declared = {
-        v: Input(name=v, json_type="string", required=True, description="", rest_source="path",
-                 rest_key=v)
+        v: Input(
+            name=v,
+            json_type="string",
+            required=True,
+            description="",
+            rest_source="path",
+            rest_key=v,
+        )
         for v in variables
     }
     with_map = resource.get("with")
@@ -164,14 +170,16 @@ def _resource_call(
         # '{{userId}}' as a whole value names the template variable userId (engine: Mustache
         # against the variables); it is read like 'mcp.userId'.
         with_map = {
-            key: f"mcp.{match.group(1)}"
-            if isinstance(value, str)
-            and (match := re.fullmatch(r"\s*\{\{\s*([\w-]+)\s*\}\}\s*", value))
-            and match.group(1) in variables
-            else value
+            key: (
+                f"mcp.{match.group(1)}"
+                if isinstance(value, str)
+                and (match := re.fullmatch(r"\s*\{\{\s*([\w-]+)\s*\}\}\s*", value))
+                and match.group(1) in variables
+                else value
+            )
             for key, value in with_map.items()
         }
-    inputs, bindings = n._bindings(
+    _, bindings = n._bindings(
         resolved, operation, with_map, declared, (*where, "with"), namespace, {}
     )
     for binding in bindings:
@@ -185,7 +193,6 @@ def _resource_call(
                     where,
                 )
                 return None
-    del inputs
     return Call(ns.attr, operation, bindings, output_path)
 
 
@@ -237,9 +244,7 @@ def _static_files(
             return None
         rel = relative.as_posix()
         files.append(
-            StaticResourceFile(
-                f"{uri}/{rel}", rel, mime_type or media_type(rel), real.read_bytes()
-            )
+            StaticResourceFile(f"{uri}/{rel}", rel, mime_type or media_type(rel), real.read_bytes())
         )
     if not files:
         n.warning(
@@ -339,7 +344,9 @@ def _prompt(n: Normaliser, prompt: dict[str, Any], where: PathKey) -> McpPrompt 
     raw_arguments = prompt.get("arguments")
     for a, argument in enumerate(raw_arguments if isinstance(raw_arguments, list) else []):
         if not isinstance(argument, dict) or not argument.get("name"):
-            n.error("prompt-incomplete", "a prompt argument needs a 'name'", (*where, "arguments", a))
+            n.error(
+                "prompt-incomplete", "a prompt argument needs a 'name'", (*where, "arguments", a)
+            )
             return None
         arguments.append(
             PromptArgument(

@@ -157,16 +157,22 @@ def render_package(model: Capability) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def _stdio_twin(env: jinja2.Environment, model: Capability, context: dict[str, Any]) -> dict[str, str]:
+def _stdio_twin(
+    env: jinja2.Environment, model: Capability, context: dict[str, Any]
+) -> dict[str, str]:
     """The stdio MCP adapter of an http + stdio pair: the same templates, rendered for it."""
     assert model.mcp_stdio is not None
     twin = replace(model, mcp=model.mcp_stdio)
     local = {**context, "model": twin, "mcp_http": False, "module_prefix": "stdio_"}
     local["tools_key"] = "stdio_tools"
     package = model.package
-    files = {f"{package}/mcp_stdio_server.py": env.get_template("pkg/mcp_server.py.j2").render(local)}
+    files = {
+        f"{package}/mcp_stdio_server.py": env.get_template("pkg/mcp_server.py.j2").render(local)
+    }
     if model.mcp_stdio.resources:
-        files[f"{package}/stdio_resources.py"] = env.get_template("pkg/resources.py.j2").render(local)
+        files[f"{package}/stdio_resources.py"] = env.get_template("pkg/resources.py.j2").render(
+            local
+        )
         files[f"{package}/stdio_resources.json"] = _json(resources_document(model.mcp_stdio))
     if model.mcp_stdio.prompts:
         files[f"{package}/stdio_prompts.py"] = env.get_template("pkg/prompts.py.j2").render(local)

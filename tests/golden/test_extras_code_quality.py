@@ -16,14 +16,16 @@ from naftiko_gen.writer import write_tree
 from tests.integration.test_mcp_resources_prompts import SPEC as RESOURCES_AND_PROMPTS
 from tests.integration.test_mcp_stdio_twin import SPEC as TWIN
 from tests.integration.test_rest_forward import SPEC as FORWARD
-from tests.unit.test_codes import BASE, replaced
+from tests.unit.test_codes import replaced
 
 STATIC_ONLY = replaced(
-    "    tools:\n", "    resources:\n    - {name: docs, uri: 'data://docs', location: ./docs}\n    tools:\n"
+    "    tools:\n",
+    "    resources:\n    - {name: docs, uri: 'data://docs', location: ./docs}\n    tools:\n",
 )
 PROMPTS_ONLY = replaced(
     "    tools:\n    - {name: get-item, description: Get, call: api.get-item}\n",
-    "    prompts:\n    - {name: p, arguments: [{name: a}], template: [{role: user, content: '{{a}}'}]}\n",
+    "    prompts:\n    - {name: p, arguments: [{name: a}],\n"
+    "       template: [{role: user, content: '{{a}}'}]}\n",
 ) + (
     "  - type: rest\n    namespace: r\n    port: 8081\n    resources:\n"
     "    - path: /x\n      operations: [{method: GET, call: api.get-item}]\n"

@@ -252,7 +252,9 @@ async def test_static_files_are_served_from_the_build_time_copy(served: Served) 
 @pytest.mark.parametrize(
     "uri", ["data://docs/.secret", "data://docs/../secrets.txt", "data://docs", "data://unknown"]
 )
-async def test_unknown_hidden_and_escaping_uris_are_invalid_params(served: Served, uri: str) -> None:
+async def test_unknown_hidden_and_escaping_uris_are_invalid_params(
+    served: Served, uri: str
+) -> None:
     async with Client(served.mcp) as client:
         with pytest.raises(MCPError) as raised:
             await client.read_resource(uri)

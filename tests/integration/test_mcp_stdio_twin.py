@@ -88,7 +88,9 @@ async def test_mcp_stdio_answers_with_the_stdio_adapter(
     installed: Path, upstream: RecordingUpstream
 ) -> None:
     env = package_env(installed, API_BASE_URI=upstream.base_url)
-    params = StdioServerParameters(command=str(installed / "bin" / "twin"), args=["mcp-stdio"], env=env)
+    params = StdioServerParameters(
+        command=str(installed / "bin" / "twin"), args=["mcp-stdio"], env=env
+    )
 
     async with Client(params, mode="legacy") as client:
         tools = await client.list_tools()

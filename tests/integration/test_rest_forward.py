@@ -154,7 +154,11 @@ class ForwardUpstream:
 
 
 def request(
-    base: str, method: str, target: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    base: str,
+    method: str,
+    target: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     """One raw HTTP request (``target`` is sent exactly as written: no path normalisation)."""
     url = urlsplit(base)
@@ -346,9 +350,7 @@ def test_a_slow_upstream_is_answered_504(served: Served, upstream: ForwardUpstre
 
 def test_an_unreachable_upstream_is_answered_502(installed: Path, tmp_path: Path) -> None:
     down = f"http://127.0.0.1:{closed_port()}"
-    env = package_env(
-        installed, EXT_TOKEN="x", EXTERNAL_BASE_URI=down + "/v1", OPEN_BASE_URI=down
-    )
+    env = package_env(installed, EXT_TOKEN="x", EXTERNAL_BASE_URI=down + "/v1", OPEN_BASE_URI=down)
     with serve(installed / "bin" / "forwarding", env, tmp_path, "--rest-port", "0") as running:
         status, headers, body = request(running.rest, "GET", "/forward/pages")
 

@@ -14,8 +14,7 @@ from tests.unit.test_codes import BASE, diagnostics_for
 def with_forward(resource: str) -> str:
     """BASE plus a REST adapter holding ``resource`` (one YAML flow mapping)."""
     return BASE + (
-        "  - type: rest\n    namespace: r\n    port: 8081\n    resources:\n"
-        f"    - {resource}\n"
+        "  - type: rest\n    namespace: r\n    port: 8081\n    resources:\n" f"    - {resource}\n"
     )
 
 

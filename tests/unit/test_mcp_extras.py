@@ -216,7 +216,7 @@ def test_a_template_variable_matches_one_segment_only(tmp_path: Path) -> None:
     files = build_files(with_mcp("    resources:\n" + RESOURCE), tmp_path)
 
     assert '"data://items/([^/]+)"' in files["demo/resources.py"]
-    assert "id=arguments[\"id\"]" in files["demo/resources.py"]
+    assert 'id=arguments["id"]' in files["demo/resources.py"]
 
 
 def test_an_http_and_a_stdio_mcp_adapter_are_both_generated(tmp_path: Path) -> None:
@@ -242,7 +242,9 @@ def test_an_http_and_a_stdio_mcp_adapter_are_both_generated(tmp_path: Path) -> N
 
 
 def test_two_http_mcp_adapters_still_leave_the_second_out(tmp_path: Path) -> None:
-    second = "  - type: mcp\n    namespace: m2\n    tools:\n" + "    - {name: x, call: api.get-item}\n"
+    second = (
+        "  - type: mcp\n    namespace: m2\n    tools:\n" + "    - {name: x, call: api.get-item}\n"
+    )
 
     found = [d for d in diagnostics_for(BASE + second, tmp_path) if d.code == "multiple-mcp"]
 
