@@ -132,3 +132,42 @@ def _route(n: Normaliser, raw_path: str, where: PathKey) -> tuple[str, bool] | N
         )
         return None
     return path[: last.start()], True
+
+
+def openapi_paths(rules: tuple[Forward, ...]) -> dict[str, dict[str, Any]]:
+    """OpenAPI path items for forward rules: every method, any body, the upstream's answer."""
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in rules:
+        path = rule.route.replace("{path:path}", "{path}")
+        item: dict[str, Any] = {}
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation: dict[str, Any] = {
+                "operationId": f"{rule.handler}_{method}",
+                "summary": f"Forwarded to upstream {rule.namespace}",
+                "responses": {
+                    "default": {
+                        "description": "The upstream's answer, streamed back unchanged.",
+                        "content": {"*/*": {"schema": {}}},
+                    },
+                    "502": {"description": "The upstream could not be reached."},
+                    "504": {"description": "The upstream did not answer in time."},
+                },
+            }
+            if rule.tail:
+                operation["parameters"] = [
+                    {
+                        "name": "path",
+                        "in": "path",
+                        "required": True,
+                        "description": "The rest of the path (may hold '/'), appended upstream.",
+                        "schema": {"type": "string"},
+                    }
+                ]
+            if method != "get":
+                operation["requestBody"] = {
+                    "required": False,
+                    "content": {"*/*": {"schema": {}}},
+                }
+            item[method] = operation
+        paths[path] = item
+    return paths

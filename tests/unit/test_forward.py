@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,21 @@ def test_without_forward_rules_no_proxy_code_is_generated(tmp_path: Path) -> Non
 
     assert "demo/forward.py" not in files
     assert "async def stream(" not in files["demo/upstream.py"]
+
+
+def test_forward_routes_are_described_in_a_valid_openapi_document(tmp_path: Path) -> None:
+    from openapi_spec_validator import validate
+
+    text = BASE + (
+        "  - type: rest\n    namespace: r\n    port: 8081\n    resources:\n"
+        "    - path: /p/special\n      operations: [{method: GET, call: api.get-item}]\n"
+        "    - {path: '/p/{{path}}', forward: {targetNamespace: api}}\n"
+        "    - {path: /status, forward: {targetNamespace: api}}\n"
+    )
+
+    document = json.loads(build_files(text, tmp_path)["demo/openapi.json"])
+
+    validate(document)
+    assert sorted(document["paths"]["/p/{path}"]) == ["delete", "get", "patch", "post", "put"]
+    assert "parameters" not in document["paths"]["/status"]["get"]
+    assert list(document["paths"]["/p/special"]) == ["get"]
