@@ -79,6 +79,7 @@ class ForwardUpstream:
 
     requests: list[Received] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
+    drip: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         upstream = self
@@ -104,6 +105,15 @@ class ForwardUpstream:
                         chunk = BIG[start : start + 65536]
                         self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
                     self.wfile.write(b"0\r\n\r\n")
+                elif url.path.endswith("/drip"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    self.wfile.write(b"6\r\nfirst\n\r\n")
+                    self.wfile.flush()
+                    upstream.drip.wait(30)
+                    self.wfile.write(b"7\r\nsecond\n\r\n0\r\n\r\n")
                 elif url.path.endswith("/slow"):
                     upstream.release.wait(30)
                     with contextlib.suppress(OSError):  # the proxy has given up by now
@@ -148,6 +158,7 @@ class ForwardUpstream:
 
     def __exit__(self, *exc: object) -> None:
         self.release.set()
+        self.drip.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -322,6 +333,29 @@ def test_a_large_chunked_answer_streams_back_whole(served: Served) -> None:
     assert status == 200
     assert headers["content-type"] == "application/octet-stream"
     assert body == BIG
+
+
+def test_the_answer_streams_before_the_upstream_has_finished(
+    served: Served, upstream: ForwardUpstream
+) -> None:
+    url = urlsplit(served.rest)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    upstream.drip.clear()
+    try:
+        connection.request("GET", "/forward/drip")
+        response = connection.getresponse()
+        # The upstream holds its second chunk back until drip is set: a buffering proxy would
+        # not have answered yet, and this read would time out.
+        first = response.read1(64)
+        upstream.drip.set()
+        rest = response.read()
+    finally:
+        upstream.drip.set()
+        connection.close()
+
+    assert response.status == 200
+    assert first == b"first\n"
+    assert rest == b"second\n"
 
 
 @pytest.mark.parametrize("target", ["/forward/../admin", "/forward/a/%2e%2e/%2E%2E/admin"])
