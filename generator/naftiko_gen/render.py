@@ -147,6 +147,8 @@ def render_package(model: Capability) -> dict[str, str]:
         if model.mcp.prompts:
             templates["prompts.py"] = "pkg/prompts.py.j2"
             files[f"{model.package}/prompts.json"] = _json(prompts_document(model.mcp))
+    if model.uses_oauth2:
+        templates["upstream_auth.py"] = "pkg/upstream_auth.py.j2"
     if model.skill:
         templates["skill_app.py"] = "pkg/skill_app.py.j2"
         files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))
