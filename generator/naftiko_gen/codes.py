@@ -109,7 +109,6 @@ HINTS: Final[dict[str, str]] = {
     "too-many-tools": "split the capability: many MCP clients cap tools at 128",
     "no-behaviour": "add `call: <namespace>.<operation>`, `steps`, `ref: <aggregate>.<function>`, "
     "or output parameters with a `value` (a mock)",
-    "unsupported-mcp-feature": "MCP resources and prompts come with a later release",
     "bad-jsonpath": "write an RFC 9535 JSONPath such as `$.data.items[0].name` or "
     "`$['odd key']`",
     "bad-template": "use only `{{name}}` or `{{step.field}}` variables (no Mustache sections)",
@@ -128,6 +127,32 @@ HINTS: Final[dict[str, str]] = {
     "broken-aggregate-function": "fix the aggregate function's problems reported above",
     "ref-overrides-ignored": "remove the key: an operation with `ref` does what the aggregate "
     "function defines",
+    # -- MCP resources and prompts (cases in tests/unit/test_mcp_extras.py) ----------------------
+    "resource-incomplete": "give the MCP resource a `name` and a `uri`",
+    "duplicate-resource": "give each MCP resource its own `name` and `uri`; the first is kept",
+    "unsupported-resource": "back the resource with `call: <namespace>.<operation>` or "
+    "`location: ./folder` (steps come with a later release)",
+    "resource-bad-uri": "write each template variable once, as `{name}` (letters, digits, `_`, "
+    "`-`)",
+    "resource-unbound-parameter": "add `{param}` to the resource uri, or give the parameter a "
+    "value in `with`",
+    "resource-location-not-found": "point `location` at a folder next to the spec (./docs) or a "
+    "file:/// folder; it is read at build time",
+    "resource-location-too-large": "point `location` at a smaller folder",
+    "resource-location-empty": "put the files to serve in the folder, or remove the resource",
+    "resource-file-skipped": "keep the file inside the folder (no links out of it)",
+    "prompt-incomplete": "give the prompt (and each of its arguments) a `name`",
+    "duplicate-prompt": "rename one of the prompts; the first one is kept",
+    "prompt-bad-message": "write `template: [{role: user, content: ...}]` or `location: "
+    "./prompt.md`",
+    "prompt-location-not-found": "point `location` at a UTF-8 file next to the spec (or "
+    "file:///path); it is read at build time",
+    # -- REST forward (cases in tests/unit/test_forward.py) --------------------------------------
+    "bad-forward": "write `forward: {targetNamespace: <consumes namespace>}`",
+    "unsupported-forward-path": "end the path with `/{{path}}` (the part sent upstream), or use "
+    "no placeholder at all",
+    "forward-header-dropped": "remove the header from `trustedHeaders`: hop-by-hop and proxy "
+    "fields are never forwarded",
     "unsupported-body-type": "use a json, text, xml, sparql, formUrlEncoded or multipartForm body "
     "(multipartForm data: an object, or a list of {name, value, filename?, contentType?})",
     "unknown-hint": "use readOnly, destructive, idempotent or openWorld",

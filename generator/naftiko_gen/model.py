@@ -419,6 +419,24 @@ class RestOperation:
 
 
 @dataclass(frozen=True)
+class Forward:
+    """A REST forward (proxy) rule (semantics §3.8): requests under ``route`` go to the upstream
+    ``upstream_attr`` with the same method, query and body; ``tail`` (the ``{path}`` part of the
+    route, possibly several segments) is appended to its base URI."""
+
+    route: str
+    tail: bool
+    upstream_attr: str
+    namespace: str
+    # Route text before the tail: stripped from the raw request path to find the tail.
+    prefix: str
+    handler: str
+    # Lower-case names of the caller's headers that are copied (besides Content-Type); includes
+    # ``authorization`` only when the namespace has no authentication of its own (as the engine).
+    trusted_headers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class McpTool:
     name: str
     handler: str
@@ -444,6 +462,7 @@ class RestAdapter:
     port: int
     description: str
     operations: tuple[RestOperation, ...]
+    forwards: tuple[Forward, ...] = ()
 
     @property
     def takes_inputs(self) -> bool:
@@ -472,15 +491,80 @@ class RestAdapter:
 
 
 @dataclass(frozen=True)
+class StaticResourceFile:
+    """One file of a static resource's ``location`` folder, read at build time."""
+
+    uri: str
+    name: str
+    mime_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class McpResource:
+    """An MCP resource (semantics §4.7): static files (``files``), or dynamic, backed by ``call``.
+
+    A dynamic resource whose ``uri`` holds ``{p}`` is a template: ``pattern`` (a regular
+    expression, one group per variable) matches the URIs it reads, ``variables`` names the groups.
+    """
+
+    name: str
+    title: str
+    description: str
+    uri: str
+    mime_type: str | None
+    pattern: str
+    variables: tuple[str, ...] = ()
+    handler: str | None = None
+    call: Call | None = None
+    files: tuple[StaticResourceFile, ...] | None = None
+
+    @property
+    def is_template(self) -> bool:
+        return self.call is not None and bool(self.variables)
+
+
+@dataclass(frozen=True)
+class PromptArgument:
+    name: str
+    title: str | None
+    description: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class McpPrompt:
+    """A prompt template: messages whose ``{{arg}}`` placeholders take the caller's arguments."""
+
+    name: str
+    title: str | None
+    description: str
+    arguments: tuple[PromptArgument, ...]
+    messages: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class McpAdapter:
     namespace: str
     port: int
     description: str
     tools: tuple[McpTool, ...]
+    resources: tuple[McpResource, ...] = ()
+    prompts: tuple[McpPrompt, ...] = ()
 
     @property
     def uses_operations(self) -> bool:
         return any(not tool.behaviour.inline for tool in self.tools)
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        """Every upstream call of the adapter: its tools', then its dynamic resources'."""
+        resource_calls = tuple(r.call for r in self.resources if r.call is not None)
+        return tuple(c for tool in self.tools for c in tool.behaviour.calls) + resource_calls
+
+    @property
+    def dynamic_resources(self) -> tuple[McpResource, ...]:
+        return tuple(r for r in self.resources if r.call is not None)
 
 
 @dataclass(frozen=True)
@@ -555,6 +639,9 @@ class Capability:
     generator_version: str
     openapi: dict[str, Any]
     skill: SkillAdapter | None = None
+    # A second MCP adapter with ``transport: stdio`` beside an http one: ``mcp-stdio`` serves it
+    # (its own tools, resources and prompts), ``serve`` the http one.
+    mcp_stdio: McpAdapter | None = None
 
     @property
     def adapter_kinds(self) -> tuple[str, ...]:
@@ -592,6 +679,10 @@ class Capability:
         )
 
     @property
+    def forwards(self) -> bool:
+        return self.rest is not None and bool(self.rest.forwards)
+
+    @property
     def sends_multipart(self) -> bool:
         return any(
             op.body and op.body.kind == "multipart" for u in self.upstreams for op in u.operations
@@ -626,8 +717,12 @@ class Capability:
         """What operations.py defines: every behaviour not written inline, once (an aggregate
         function shared by a REST operation and an MCP tool is one function)."""
         found: dict[str, Behaviour] = {}
+        tools = [
+            *(self.mcp.tools if self.mcp else ()),
+            *(self.mcp_stdio.tools if self.mcp_stdio else ()),
+        ]
         for behaviour in [op.behaviour for op in (self.rest.operations if self.rest else ())] + [
-            tool.behaviour for tool in (self.mcp.tools if self.mcp else ())
+            tool.behaviour for tool in tools
         ]:
             if not behaviour.inline:
                 found.setdefault(behaviour.function, behaviour)

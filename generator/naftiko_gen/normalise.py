@@ -16,7 +16,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from naftiko_gen import __version__, aggregates, consumed_params, naming, orchestration, skills
+from naftiko_gen import (
+    __version__,
+    aggregates,
+    consumed_params,
+    forward,
+    mcp_extras,
+    naming,
+    orchestration,
+    skills,
+)
 from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body, text_expr
 from naftiko_gen.consumed_params import header_problem as _header_problem
@@ -28,6 +37,7 @@ from naftiko_gen.model import (
     Binding,
     CallPlan,
     Capability,
+    Forward,
     Input,
     JsonType,
     McpAdapter,
@@ -141,6 +151,7 @@ class Normaliser:
         self.operation_functions: set[str] = set()
         self.behaviour_pool: list[Behaviour] = []
         self.aggregates: aggregates.Index = aggregates.Index()
+        self._mcp_stdio_twin: McpAdapter | None = None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -194,6 +205,9 @@ class Normaliser:
         self._consumes(capability)
         self.aggregates = aggregates.index(self, capability)
         rest, mcp, skill = self._exposes(capability)
+        mcp_stdio = self._mcp_stdio_twin
+        if mcp is None:
+            mcp, mcp_stdio = mcp_stdio, None
         if not self.failed and rest is None and mcp is None and skill is None:
             self.error(
                 "nothing-to-expose",
@@ -204,12 +218,15 @@ class Normaliser:
             raise SpecError(self.diagnostics)
         package = naming.package_name(self.dist)
         behaviours = [op.behaviour for op in (rest.operations if rest else ())]
-        behaviours += [tool.behaviour for tool in (mcp.tools if mcp else ())]
-        used = {(c.upstream_attr, c.operation.name) for b in behaviours for c in b.calls}
+        calls = [c for b in behaviours for c in b.calls]
+        calls += list(mcp.calls if mcp else ())
+        calls += list(mcp_stdio.calls if mcp_stdio else ())
+        used = {(call.upstream_attr, call.operation.name) for call in calls}
+        forwarded = {rule.upstream_attr for rule in (rest.forwards if rest else ())}
         upstreams = tuple(
             self._upstream(ns, used)
             for ns in self.namespaces.values()
-            if any((ns.attr, name) in used for name in ns.built)
+            if any((ns.attr, name) in used for name in ns.built) or ns.attr in forwarded
         )
         title = str(info.get("label") or info.get("title") or self.dist)
         description = str(info.get("description") or "")
@@ -228,6 +245,7 @@ class Normaliser:
             generator_version=__version__,
             openapi={},
             skill=skill,
+            mcp_stdio=mcp_stdio,
         )
         return _with_openapi(model)
 
@@ -1156,6 +1174,13 @@ class Normaliser:
                     continue
                 rest = self._rest(adapter, where)
             elif kind == "mcp":
+                if mcp is not None and self._stdio_twin(exposes, i):
+                    twin = self._mcp(adapter, where)
+                    if adapter.get("transport") == "stdio":
+                        self._mcp_stdio_twin = twin
+                    else:
+                        self._mcp_stdio_twin, mcp = mcp, twin
+                    continue
                 if mcp is not None:
                     self.warning(
                         "multiple-mcp",
@@ -1192,6 +1217,18 @@ class Normaliser:
         skill = self._skill(skill_entries, exposes, rest, mcp)
         return rest, mcp, skill
 
+    def _stdio_twin(self, exposes: list[Any], index: int) -> bool:
+        """The MCP adapter at ``index`` and the first one are an http + stdio pair (real specs
+        publish the same server both ways): both are generated, ``serve`` the http one and
+        ``mcp-stdio`` the stdio one. Any other second MCP adapter is left out."""
+        adapters = [
+            (j, a) for j, a in enumerate(exposes) if isinstance(a, dict) and a.get("type") == "mcp"
+        ]
+        if len(adapters) != 2 or adapters[1][0] != index:
+            return False
+        transports = {str(a.get("transport") or "http") == "stdio" for _, a in adapters}
+        return transports == {True, False}
+
     def _skill(
         self,
         entries: list[tuple[dict[str, Any], PathKey]],
@@ -1211,11 +1248,18 @@ class Normaliser:
         handlers: set[str] = set(naming.RESERVED_REST_HANDLERS)
         op_ids: set[str] = set()
         routes: dict[tuple[str, str], PathKey] = {}
+        forwards: list[Forward] = []
+        forward_handlers: set[str] = set(naming.RESERVED_REST_HANDLERS)
         for r, resource in enumerate(adapter.get("resources") or []):
             rwhere = (*where, "resources", r)
             if not isinstance(resource, dict):
                 continue
             raw_path = str(resource.get("path") or "")
+            if resource.get("forward") is not None:
+                with self._left_out(f"forward {raw_path}") as failed:
+                    rule = forward.forward_rule(self, resource, rwhere, raw_path, forward_handlers)
+                if rule is not None and not failed[0]:
+                    forwards.append(rule)
             path, placeholders = _rest_path(raw_path)
             for o, op in enumerate(resource.get("operations") or []):
                 owhere = (*rwhere, "operations", o)
@@ -1241,13 +1285,14 @@ class Normaliser:
                         behaviour=behaviour,
                     )
                 )
-        if not operations:
+        if not operations and not forwards:
             return None
         return RestAdapter(
             namespace=namespace,
             port=_port(adapter.get("port"), 8080),
             description=str(adapter.get("description") or ""),
             operations=tuple(operations),
+            forwards=tuple(forwards),
         )
 
     def _rest_operation(
@@ -1293,12 +1338,6 @@ class Normaliser:
 
     def _mcp(self, adapter: dict[str, Any], where: PathKey) -> McpAdapter | None:
         namespace = str(adapter.get("namespace") or "mcp")
-        if adapter.get("resources") or adapter.get("prompts"):
-            self.warning(
-                "unsupported-mcp-feature",
-                "MCP resources and prompts are not generated yet; they are left out",
-                where,
-            )
         tools: list[McpTool] = []
         names: dict[str, PathKey] = {}
         handlers: set[str] = set()
@@ -1325,7 +1364,9 @@ class Normaliser:
                     output_schema=output_schema,
                 )
             )
-        if not tools:
+        resources = mcp_extras.resources(self, adapter, where, namespace)
+        prompts = mcp_extras.prompts(self, adapter, where)
+        if not tools and not resources and not prompts:
             return None
         if len(tools) > MAX_TOOLS:
             self.warning(
@@ -1339,6 +1380,8 @@ class Normaliser:
             port=_port(adapter.get("port"), 9090),
             description=str(adapter.get("description") or ""),
             tools=tuple(tools),
+            resources=resources,
+            prompts=prompts,
         )
 
     def _tool(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from naftiko_gen.forward import openapi_paths
+
 if TYPE_CHECKING:
     from naftiko_gen.model import Capability, Input, RestOperation
 
@@ -27,6 +29,9 @@ def openapi_document(model: Capability) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in model.rest.operations:
         paths.setdefault(op.path, {})[op.http_method.lower()] = _operation(op)
+    for path, item in openapi_paths(model.rest.forwards).items():
+        for method, operation in item.items():
+            paths.setdefault(path, {}).setdefault(method, operation)
     info: dict[str, Any] = {"title": model.title, "version": model.version}
     if model.description:
         info["description"] = model.description

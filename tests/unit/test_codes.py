@@ -245,10 +245,6 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         Level.WARNING,
     ),
     "no-behaviour": (extra_tool("{name: no-call, description: d}"), Level.WARNING),
-    "unsupported-mcp-feature": (
-        replaced("    tools:\n", "    prompts: [{name: p}]\n    tools:\n"),
-        Level.WARNING,
-    ),
     "bad-jsonpath": (
         extra_tool(
             "{name: shaped, description: d, call: api.get-item, outputParameters: [{type: "
@@ -425,6 +421,9 @@ def test_every_registered_code_has_a_case() -> None:
         "skill": (ROOT / "tests" / "unit" / "test_skills.py").read_text("utf-8"),
         "unsupported-auth-": (ROOT / "tests" / "unit" / "test_auth.py").read_text("utf-8"),
         "output-": (ROOT / "tests" / "unit" / "test_formats.py").read_text("utf-8"),
+        "resource": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
+        "prompt": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
+        "forward": (ROOT / "tests" / "unit" / "test_forward.py").read_text("utf-8"),
     }
     tested_elsewhere = {
         code
