@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from naftiko_gen.bodies import BodyPlan
+from naftiko_gen.inbound_auth import InboundAuth
 
 JsonType = Literal["string", "integer", "number", "boolean", "object", "array", "any"]
 # "template": a value only used inside the operation's body template.
@@ -273,6 +274,7 @@ class RestAdapter:
     port: int
     description: str
     operations: tuple[RestOperation, ...]
+    auth: InboundAuth | None = None
 
     @property
     def takes_inputs(self) -> bool:
@@ -306,6 +308,7 @@ class McpAdapter:
     port: int
     description: str
     tools: tuple[McpTool, ...]
+    auth: InboundAuth | None = None
 
     @property
     def selects_outputs(self) -> bool:
@@ -390,6 +393,16 @@ class Capability:
         """The HTTP listeners ``serve`` starts, in order: what ``--only`` chooses from."""
         present = (("rest", self.rest), ("mcp", self.mcp), ("skill", self.skill))
         return tuple(kind for kind, adapter in present if adapter is not None)
+
+    @property
+    def inbound_auths(self) -> tuple[tuple[str, InboundAuth], ...]:
+        """Adapters whose callers must authenticate (``inbound_auth.py`` exists only then)."""
+        present = (("rest", self.rest), ("mcp", self.mcp))
+        return tuple((kind, a.auth) for kind, a in present if a is not None and a.auth is not None)
+
+    @property
+    def inbound_kinds(self) -> frozenset[str]:
+        return frozenset(auth.kind for _, auth in self.inbound_auths)
 
     def body_helper(self, helper: str) -> bool:
         return any(upstream.body_uses(helper) for upstream in self.upstreams)

@@ -20,6 +20,7 @@ from naftiko_gen import __version__, naming, skills
 from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
+from naftiko_gen.inbound_auth import inbound_auth
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
     Binding,
@@ -1135,6 +1136,7 @@ class Normaliser:
             port=_port(adapter.get("port"), 8080),
             description=str(adapter.get("description") or ""),
             operations=tuple(operations),
+            auth=inbound_auth(self, adapter, where),
         )
 
     def _rest_operation(
@@ -1240,6 +1242,7 @@ class Normaliser:
             port=_port(adapter.get("port"), 9090),
             description=str(adapter.get("description") or ""),
             tools=tuple(tools),
+            auth=inbound_auth(self, adapter, where),
         )
 
     def _tool(
