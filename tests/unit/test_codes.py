@@ -338,6 +338,7 @@ def test_every_registered_code_has_a_case() -> None:
     elsewhere = {
         "skill": (ROOT / "tests" / "unit" / "test_skills.py").read_text("utf-8"),
         "unsupported-auth-": (ROOT / "tests" / "unit" / "test_auth.py").read_text("utf-8"),
+        "inbound-auth": (ROOT / "tests" / "unit" / "test_inbound_auth.py").read_text("utf-8"),
     }
     tested_elsewhere = {
         code
