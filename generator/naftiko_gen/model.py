@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from naftiko_gen.bodies import BodyPlan
+from naftiko_gen.control import ControlAdapter
 from naftiko_gen.inbound_auth import InboundAuth
 
 JsonType = Literal["string", "integer", "number", "boolean", "object", "array", "any"]
@@ -387,17 +388,32 @@ class Capability:
     generator_version: str
     openapi: dict[str, Any]
     skill: SkillAdapter | None = None
+    control: ControlAdapter | None = None
 
     @property
     def adapter_kinds(self) -> tuple[str, ...]:
         """The HTTP listeners ``serve`` starts, in order: what ``--only`` chooses from."""
-        present = (("rest", self.rest), ("mcp", self.mcp), ("skill", self.skill))
+        present = (
+            ("rest", self.rest),
+            ("mcp", self.mcp),
+            ("skill", self.skill),
+            ("control", self.control),
+        )
         return tuple(kind for kind, adapter in present if adapter is not None)
+
+    @property
+    def metrics(self) -> bool:
+        """Prometheus metrics are collected only when the control adapter serves ``/metrics``."""
+        return self.control is not None and self.control.metrics
 
     @property
     def inbound_auths(self) -> tuple[tuple[str, InboundAuth], ...]:
         """Adapters whose callers must authenticate (``inbound_auth.py`` exists only then)."""
-        present = (("rest", self.rest), ("mcp", self.mcp))
+        present: tuple[tuple[str, RestAdapter | McpAdapter | ControlAdapter | None], ...] = (
+            ("rest", self.rest),
+            ("mcp", self.mcp),
+            ("control", self.control),
+        )
         return tuple((kind, a.auth) for kind, a in present if a is not None and a.auth is not None)
 
     @property

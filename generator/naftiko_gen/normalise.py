@@ -16,9 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from naftiko_gen import __version__, naming, skills
+from naftiko_gen import __version__, control, naming, skills
 from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body
+from naftiko_gen.control import ControlAdapter
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
 from naftiko_gen.inbound_auth import inbound_auth
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
@@ -128,6 +129,8 @@ class Normaliser:
         self.refused_namespaces: set[str] = set()
         # Signing / client-certificate auth by (spec file, path of the authentication mapping).
         self.upstream_auth: dict[tuple[str, PathKey], UpstreamAuth] = {}
+        # The ``control`` exposes adapter (see :mod:`naftiko_gen.control`).
+        self.control: ControlAdapter | None = None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -179,7 +182,7 @@ class Normaliser:
         self._binds(self.data)
         self._consumes(capability)
         rest, mcp, skill = self._exposes(capability)
-        if not self.failed and rest is None and mcp is None and skill is None:
+        if not self.failed and rest is None and mcp is None and skill is None and not self.control:
             self.error(
                 "nothing-to-expose",
                 "the capability exposes no REST operation, no MCP tool and no skill",
@@ -213,6 +216,7 @@ class Normaliser:
             generator_version=__version__,
             openapi={},
             skill=skill,
+            control=self.control,
         )
         return _with_openapi(model)
 
@@ -1062,6 +1066,17 @@ class Normaliser:
                     )
                     continue
                 skill_entries.append((adapter, where))
+            elif kind == "control":
+                if self.control is not None:
+                    self.warning(
+                        "multiple-control",
+                        "only one control adapter per capability is generated; this one is left "
+                        "out",
+                        where,
+                    )
+                    continue
+                version = str(self.data.get("naftiko"))
+                self.control = control.control_adapter(self, adapter, where, version)
             elif kind == "agent-skill":
                 self.warning(
                     "unsupported-adapter",

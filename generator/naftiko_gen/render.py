@@ -135,6 +135,10 @@ def render_package(model: Capability) -> dict[str, str]:
         templates["mcp_server.py"] = "pkg/mcp_server.py.j2"
     if model.inbound_auths:
         templates["inbound_auth.py"] = "pkg/inbound_auth.py.j2"
+    if model.control:
+        templates["control_app.py"] = "pkg/control_app.py.j2"
+    if model.metrics:
+        templates["metrics.py"] = "pkg/metrics.py.j2"
     if model.skill:
         templates["skill_app.py"] = "pkg/skill_app.py.j2"
         files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))
