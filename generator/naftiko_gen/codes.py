@@ -74,7 +74,7 @@ HINTS: Final[dict[str, str]] = {
     "unsupported-parameter-location": "use `in: path`, `query`, `header` or `body`",
     "unused-path-parameter": "add `{name}` to the resource path, or declare it `in: query`",
     # -- exposes ---------------------------------------------------------------------------------
-    "unsupported-adapter": "naftiko-gen generates rest, mcp and skill adapters",
+    "unsupported-adapter": "naftiko-gen generates rest, mcp, skill and control adapters",
     "multiple-mcp": "merge the MCP adapters' tools into one adapter, or split the capability",
     "multiple-rest": "merge the REST adapters into one, or split the capability",
     "bad-method": "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
@@ -110,6 +110,14 @@ HINTS: Final[dict[str, str]] = {
     "digest a `username` and `password`",
     "inbound-auth-secret": "declare a bind (`keys: {API_TOKEN: API_TOKEN}`) and write the "
     "credential as `{{API_TOKEN}}`: it is then read from the environment at start-up",
+    # -- control adapter (cases in tests/unit/test_control.py) -----------------------------------
+    "multiple-control": "keep one control adapter",
+    "unsupported-control-scripting": "remove management.scripting: naftiko-gen generates no "
+    "script steps to govern",
+    "unsupported-control-endpoint": "remove management.reload/validate/logs (declared by the "
+    "schema, implemented by no runtime)",
+    "unsupported-control-tracing": "remove observability.traces/exporters, or trace at your proxy; "
+    "/metrics (Prometheus) is what the control port serves",
     # -- skill adapters (cases in tests/unit/test_skills.py) -------------------------------------
     "multiple-skill": "merge the skill adapters into one",
     "unsupported-skill-authentication": "remove `authentication` from the skill adapter; put the "

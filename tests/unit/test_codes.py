@@ -196,7 +196,7 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         ),
         Level.WARNING,
     ),
-    "unsupported-adapter": (BASE + "  - {type: control, port: 9999}\n", Level.WARNING),
+    "unsupported-adapter": (BASE + "  - {type: agent-skill, port: 9999}\n", Level.WARNING),
     "multiple-rest": (
         BASE
         + "".join(
@@ -339,6 +339,7 @@ def test_every_registered_code_has_a_case() -> None:
         "skill": (ROOT / "tests" / "unit" / "test_skills.py").read_text("utf-8"),
         "unsupported-auth-": (ROOT / "tests" / "unit" / "test_auth.py").read_text("utf-8"),
         "inbound-auth": (ROOT / "tests" / "unit" / "test_inbound_auth.py").read_text("utf-8"),
+        "control": (ROOT / "tests" / "unit" / "test_control.py").read_text("utf-8"),
     }
     tested_elsewhere = {
         code
