@@ -301,3 +301,30 @@ def test_readiness_is_503_degraded_until_every_listener_has_started(watched: Wat
             ],
         },
     ]
+
+
+def test_with_several_workers_a_scrape_adds_up_every_worker(
+    watched: Watched, upstream: RecordingUpstream, tmp_path: Path
+) -> None:
+    multiproc = tmp_path / "prometheus"
+    multiproc.mkdir()
+    env = package_env(
+        watched.site,
+        CONTROL_TOKEN=TOKEN,
+        INVENTORY_BASE_URI=upstream.base_url,
+        PROMETHEUS_MULTIPROC_DIR=str(multiproc),
+    )
+    ports = ("--rest-port", "0", "--mcp-port", "0", "--control-port", "0")
+    command = watched.site / "bin" / "watched-stock"
+    rest = {"adapter": "rest", "operation": "get_item"}
+
+    with serve(command, env, tmp_path, "--workers", "2", *ports) as served:
+        statuses = []
+        for _ in range(20):  # a new connection each time: the kernel spreads them over workers
+            with httpx2.Client(timeout=30) as client:
+                statuses.append(client.get(served.rest + "/items/A1").status_code)
+        scrapes = [scrape(Watched(served, watched.site)) for _ in range(4)]
+
+    assert statuses == [200] * 20
+    assert {value(s, "naftiko_requests_total", **rest) for s in scrapes} == {20}
+    assert len(list(multiproc.iterdir())) >= 2  # one file per worker at least
