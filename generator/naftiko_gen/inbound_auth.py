@@ -57,7 +57,8 @@ class InboundAuth:
             return f'Basic realm={_quoted(self.realm)}, charset="UTF-8"'
         # No registered scheme carries an API key; RFC 9110 §11.6.1 still wants a challenge.
         key = self.api_keys[0]
-        return f"ApiKey realm={_quoted(self.realm)}, in={_quoted(key.placement)}, name={_quoted(key.name)}"
+        where = f"in={_quoted(key.placement)}, name={_quoted(key.name)}"
+        return f"ApiKey realm={_quoted(self.realm)}, {where}"
 
     @property
     def guard_expr(self) -> str:
@@ -68,7 +69,9 @@ class InboundAuth:
             return f"BasicGuard({self.username_expr}, {self.password_expr}, {py(self.challenge)})"
         if self.kind == "digest":
             return f"DigestGuard({self.username_expr}, {self.password_expr}, {py(self.realm)})"
-        keys = ", ".join(f"({py(k.placement)}, {py(k.name)}, {k.value_expr})" for k in self.api_keys)
+        keys = ", ".join(
+            f"({py(k.placement)}, {py(k.name)}, {k.value_expr})" for k in self.api_keys
+        )
         return f"ApiKeyGuard([{keys}], {py(self.challenge)})"
 
     def security_schemes(self) -> dict[str, dict[str, Any]]:
@@ -100,7 +103,9 @@ def inbound_auth(report: Reporter, adapter: dict[str, Any], where: PathKey) -> I
         return None
     where = (*where, key)
     if not isinstance(auth, dict):
-        report.error("unsupported-inbound-auth", "authentication must be a mapping with a type", where)
+        report.error(
+            "unsupported-inbound-auth", "authentication must be a mapping with a type", where
+        )
         return None
     kind = str(auth.get("type") or "")
     if kind == "apiKey":
@@ -199,4 +204,3 @@ def _secret_text(report: Reporter, text: str, where: PathKey, what: str) -> str 
 def _quoted(text: str) -> str:
     """An RFC 9110 quoted-string."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-

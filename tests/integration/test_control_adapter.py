@@ -116,7 +116,9 @@ def scrape(watched: Watched) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
     }
 
 
-def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+def value(
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> float:
     key = (name, tuple(sorted(labels.items())))
     assert key in samples, f"no series {name}{labels}"
     return samples[key]
@@ -328,3 +330,47 @@ def test_with_several_workers_a_scrape_adds_up_every_worker(
     assert statuses == [200] * 20
     assert {value(s, "naftiko_requests_total", **rest) for s in scrapes} == {20}
     assert len(list(multiproc.iterdir())) >= 2  # one file per worker at least
+
+
+def test_the_generated_code_passes_mypy_strict_ruff_and_black(
+    watched: Watched, tmp_path: Path
+) -> None:
+    # The served package (bearer control port, metrics) and one with the other three guards.
+    other = (
+        SPEC.replace(
+            "  - type: rest\n    namespace: stock-rest\n    port: 8080\n",
+            "  - type: rest\n    namespace: stock-rest\n    port: 8080\n"
+            "    authentication: {type: digest, username: '{{CONTROL_TOKEN}}', "
+            "password: '{{CONTROL_TOKEN}}'}\n",
+        )
+        .replace(
+            "    port: 9090\n",
+            "    port: 9090\n    authentication: {type: apikey, key: session, "
+            "value: '{{CONTROL_TOKEN}}', placement: cookie}\n",
+        )
+        .replace(
+            "{type: bearer, token: '{{CONTROL_TOKEN}}'}",
+            "{type: basic, " "username: '{{CONTROL_TOKEN}}', password: '{{CONTROL_TOKEN}}'}",
+        )
+    )
+    build_and_install(other, "guarded-stock", tmp_path)
+    packages = [watched.site.parent / "out", tmp_path / "out"]
+    guards = (packages[1] / "guarded_stock" / "inbound_auth.py").read_text("utf-8")
+    assert all(f"class {kind}Guard" in guards for kind in ("Digest", "ApiKey", "Basic"))
+    modules = [str(packages[0] / "watched_stock"), str(packages[1] / "guarded_stock")]
+
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *modules],
+        capture_output=True,
+        text=True,
+    )
+
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+    for package in packages:
+        for command in (
+            [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+            [sys.executable, "-m", "black", "--check", "--config", "pyproject.toml", "."],
+        ):
+            result = subprocess.run(command, cwd=package, capture_output=True, text=True)
+
+            assert result.returncode == 0, (command, result.stdout + result.stderr)

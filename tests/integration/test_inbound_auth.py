@@ -177,9 +177,7 @@ def get_item(guarded: Guarded, creds: Credentials | None) -> httpx2.Response:
     url = f"{guarded.served.rest}/items/A1"
     if creds is None:
         return httpx2.get(url, timeout=30)
-    return httpx2.get(
-        url, headers=creds.headers, params=creds.params, auth=creds.auth, timeout=30
-    )
+    return httpx2.get(url, headers=creds.headers, params=creds.params, auth=creds.auth, timeout=30)
 
 
 def initialize(guarded: Guarded, headers: dict[str, str] | None = None) -> httpx2.Response:

@@ -45,6 +45,9 @@ capability:
     - {{name: list-items, description: List, call: api.list}}
 """
 BEARER = "    authentication: {type: bearer, token: '{{IN_TOKEN}}'}"
+CREDENTIALS = "username: '{{IN_USER}}', password: '{{IN_PASSWORD}}'"
+BASIC = "    authentication: {type: basic, " + CREDENTIALS + "}"
+DIGEST = "    authentication: {type: digest, " + CREDENTIALS + "}"
 
 
 def spec_file(tmp_path: Path, rest_auth: str = "", mcp_auth: str = "") -> Path:
@@ -116,7 +119,9 @@ def test_a_package_without_inbound_auth_has_no_inbound_auth_module(tmp_path: Pat
 
 
 def test_only_the_guards_a_spec_uses_are_generated(tmp_path: Path) -> None:
-    mcp_auth = "    authentication: {type: digest, username: '{{IN_USER}}', password: '{{IN_PASSWORD}}'}"
+    mcp_auth = (
+        "    authentication: {type: digest, username: '{{IN_USER}}', password: '{{IN_PASSWORD}}'}"
+    )
 
     files = generate(spec_file(tmp_path, BEARER, mcp_auth)).files
     module = files["guarded/inbound_auth.py"]
@@ -131,14 +136,8 @@ def test_only_the_guards_a_spec_uses_are_generated(tmp_path: Path) -> None:
     ("rest_auth", "schemes"),
     [
         (BEARER, {"bearerAuth": {"type": "http", "scheme": "bearer"}}),
-        (
-            "    authentication: {type: basic, username: '{{IN_USER}}', password: '{{IN_PASSWORD}}'}",
-            {"basicAuth": {"type": "http", "scheme": "basic"}},
-        ),
-        (
-            "    authentication: {type: digest, username: '{{IN_USER}}', password: '{{IN_PASSWORD}}'}",
-            {"digestAuth": {"type": "http", "scheme": "digest"}},
-        ),
+        (BASIC, {"basicAuth": {"type": "http", "scheme": "basic"}}),
+        (DIGEST, {"digestAuth": {"type": "http", "scheme": "digest"}}),
         (
             "    authentication: {type: apikey, key: key, value: '{{IN_TOKEN}}', placement: query}",
             {"apiKey": {"type": "apiKey", "in": "query", "name": "key"}},
