@@ -120,8 +120,6 @@ HINTS: Final[dict[str, str]] = {
     "/metrics (Prometheus) is what the control port serves",
     # -- skill adapters (cases in tests/unit/test_skills.py) -------------------------------------
     "multiple-skill": "merge the skill adapters into one",
-    "unsupported-skill-authentication": "remove `authentication` from the skill adapter; put the "
-    "catalogue behind your gateway",
     "skill-unnamed": "give the skill a `name`",
     "skill-bad-name": "use a kebab-case skill name",
     "skill-duplicate": "rename one of the skills; the first one is kept",

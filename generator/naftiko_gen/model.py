@@ -370,6 +370,7 @@ class SkillAdapter:
     port: int
     description: str
     skills: tuple[Skill, ...]
+    auth: InboundAuth | None = None
 
 
 @dataclass(frozen=True)
@@ -409,9 +410,12 @@ class Capability:
     @property
     def inbound_auths(self) -> tuple[tuple[str, InboundAuth], ...]:
         """Adapters whose callers must authenticate (``inbound_auth.py`` exists only then)."""
-        present: tuple[tuple[str, RestAdapter | McpAdapter | ControlAdapter | None], ...] = (
+        present: tuple[
+            tuple[str, RestAdapter | McpAdapter | SkillAdapter | ControlAdapter | None], ...
+        ] = (
             ("rest", self.rest),
             ("mcp", self.mcp),
+            ("skill", self.skill),
             ("control", self.control),
         )
         return tuple((kind, a.auth) for kind, a in present if a is not None and a.auth is not None)
