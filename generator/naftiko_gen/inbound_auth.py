@@ -11,6 +11,7 @@ a located error rather than served open.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
@@ -73,6 +74,29 @@ class InboundAuth:
             f"({py(k.placement)}, {py(k.name)}, {k.value_expr})" for k in self.api_keys
         )
         return f"ApiKeyGuard([{keys}], {py(self.challenge)})"
+
+    @property
+    def curl_flags(self) -> str:
+        """``curl`` options that present the credentials (upper-case placeholders)."""
+        if self.kind in ("basic", "digest"):
+            return f"--{self.kind} -u USER:PASSWORD"
+        if self.kind == "bearer":
+            return "-H " + shlex.quote("Authorization: Bearer TOKEN")
+        flag = {"header": "-H", "query": "--url-query", "cookie": "-b"}
+        separator = {"header": ": ", "query": "=", "cookie": "="}
+        return " ".join(
+            f"{flag[k.placement]} {shlex.quote(k.name + separator[k.placement] + 'KEY')}"
+            for k in self.api_keys
+        )
+
+    @property
+    def client_headers(self) -> dict[str, str]:
+        """Headers an MCP client configuration can carry (none for digest or a query key)."""
+        if self.kind == "bearer":
+            return {"Authorization": "Bearer TOKEN"}
+        if self.kind == "basic":
+            return {"Authorization": "Basic BASE64_OF_USER_COLON_PASSWORD"}
+        return {k.name: "KEY" for k in self.api_keys if k.placement == "header"}
 
     def security_schemes(self) -> dict[str, dict[str, Any]]:
         """OpenAPI 3.1 ``components.securitySchemes``; all of them are required together."""

@@ -168,5 +168,7 @@ def _http_config(model: Capability) -> str:
     """Clients that speak Streamable HTTP themselves take the URL of a running ``serve``."""
     if model.mcp is None:
         return ""
-    server = {"type": "http", "url": f"http://127.0.0.1:{model.mcp.port}/mcp"}
+    server: dict[str, Any] = {"type": "http", "url": f"http://127.0.0.1:{model.mcp.port}/mcp"}
+    if model.mcp.auth is not None and model.mcp.auth.client_headers:
+        server["headers"] = model.mcp.auth.client_headers
     return json.dumps({"mcpServers": {model.dist_name: server}}, indent=2, ensure_ascii=False)

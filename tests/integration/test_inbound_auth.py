@@ -326,6 +326,14 @@ def test_mcp_without_credentials_is_401_with_a_challenge(
     assert challenge_scheme(response) == EXPECTED_CHALLENGES[guarded.scheme]
 
 
+def test_every_method_on_mcp_needs_credentials(guarded: Guarded) -> None:
+    # The engine's McpAuthenticationIntegrationTest: GET and DELETE without a token are 401 too.
+    for method in ("GET", "DELETE"):
+        response = httpx2.request(method, guarded.served.mcp, timeout=30)
+
+        assert response.status_code == 401, method
+
+
 @pytest.mark.anyio
 async def test_the_mcp_sdk_client_with_wrong_credentials_cannot_connect(guarded: Guarded) -> None:
     statuses: list[int] = []

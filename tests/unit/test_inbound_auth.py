@@ -154,3 +154,13 @@ def test_the_openapi_document_declares_the_scheme_and_the_401_answer(
     assert document["security"] == [{name: [] for name in schemes}]
     responses = document["paths"]["/items"]["get"]["responses"]
     assert list(responses) == ["200", "400", "401", "502", "504", "default"]
+
+
+def test_the_generated_readme_shows_how_to_present_the_credentials(tmp_path: Path) -> None:
+    rest_auth = "    authentication: {type: apikey, key: api_key, value: '{{IN_TOKEN}}', in: query}"
+
+    readme = generate(spec_file(tmp_path, rest_auth, BEARER)).files["README.md"]
+
+    assert "curl -sS --url-query api_key=KEY -X GET http://127.0.0.1:8080/items" in readme
+    assert '"headers": {\n        "Authorization": "Bearer TOKEN"\n      }' in readme
+    assert "`/mcp` needs the bearer credentials (`mcp-stdio` does not)" in readme
