@@ -97,7 +97,7 @@ HINTS: Final[dict[str, str]] = {
     "CSS selector",
     "output-schema-ignored": "remove outputSchema: only avro, protobuf, html and markdown read it",
     # -- exposes ---------------------------------------------------------------------------------
-    "unsupported-adapter": "naftiko-gen generates rest, mcp and skill adapters",
+    "unsupported-adapter": "naftiko-gen generates rest, mcp, skill and control adapters",
     "multiple-mcp": "merge the MCP adapters' tools into one adapter, or split the capability",
     "multiple-rest": "merge the REST adapters into one, or split the capability",
     "bad-method": "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
@@ -167,10 +167,23 @@ HINTS: Final[dict[str, str]] = {
     "unused-with": "remove the `with` key, or name a parameter of the called operation",
     "unbound-parameter": "bind it with `with: {param: tools.param}` or declare it as an input",
     "unknown-path-parameter": "add `{name}` to the path, or declare the input `in: query`",
+    # -- inbound authentication on exposes (cases in tests/unit/test_inbound_auth.py) ------------
+    "unsupported-inbound-auth": "use bearer, apikey, basic or digest on an exposes adapter, or "
+    "remove `authentication` and put the port behind an authenticating proxy",
+    "inbound-auth-incomplete": "give bearer a `token`, apikey a `key` and `value`, basic and "
+    "digest a `username` and `password`",
+    "inbound-auth-secret": "declare a bind (`keys: {API_TOKEN: API_TOKEN}`) and write the "
+    "credential as `{{API_TOKEN}}`: it is then read from the environment at start-up",
+    # -- control adapter (cases in tests/unit/test_control.py) -----------------------------------
+    "multiple-control": "keep one control adapter",
+    "unsupported-control-scripting": "remove management.scripting: naftiko-gen generates no "
+    "script steps to govern",
+    "unsupported-control-endpoint": "remove management.reload/validate/logs (declared by the "
+    "schema, implemented by no runtime)",
+    "unsupported-control-tracing": "remove observability.traces/exporters, or trace at your proxy; "
+    "/metrics (Prometheus) is what the control port serves",
     # -- skill adapters (cases in tests/unit/test_skills.py) -------------------------------------
     "multiple-skill": "merge the skill adapters into one",
-    "unsupported-skill-authentication": "remove `authentication` from the skill adapter; put the "
-    "catalogue behind your gateway",
     "skill-unnamed": "give the skill a `name`",
     "skill-bad-name": "use a kebab-case skill name",
     "skill-duplicate": "rename one of the skills; the first one is kept",

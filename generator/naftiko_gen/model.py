@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from naftiko_gen.bodies import BodyPlan
+from naftiko_gen.control import ControlAdapter
 from naftiko_gen.formats import OutputFormat
+from naftiko_gen.inbound_auth import InboundAuth
 
 JsonType = Literal["string", "integer", "number", "boolean", "object", "array", "any"]
 # "template": a value only used inside the operation's body template (or another parameter's
@@ -463,6 +465,7 @@ class RestAdapter:
     description: str
     operations: tuple[RestOperation, ...]
     forwards: tuple[Forward, ...] = ()
+    auth: InboundAuth | None = None
 
     @property
     def takes_inputs(self) -> bool:
@@ -551,6 +554,7 @@ class McpAdapter:
     tools: tuple[McpTool, ...]
     resources: tuple[McpResource, ...] = ()
     prompts: tuple[McpPrompt, ...] = ()
+    auth: InboundAuth | None = None
 
     @property
     def uses_operations(self) -> bool:
@@ -621,6 +625,7 @@ class SkillAdapter:
     port: int
     description: str
     skills: tuple[Skill, ...]
+    auth: InboundAuth | None = None
 
 
 @dataclass(frozen=True)
@@ -642,12 +647,40 @@ class Capability:
     # A second MCP adapter with ``transport: stdio`` beside an http one: ``mcp-stdio`` serves it
     # (its own tools, resources and prompts), ``serve`` the http one.
     mcp_stdio: McpAdapter | None = None
+    control: ControlAdapter | None = None
 
     @property
     def adapter_kinds(self) -> tuple[str, ...]:
         """The HTTP listeners ``serve`` starts, in order: what ``--only`` chooses from."""
-        present = (("rest", self.rest), ("mcp", self.mcp), ("skill", self.skill))
+        present = (
+            ("rest", self.rest),
+            ("mcp", self.mcp),
+            ("skill", self.skill),
+            ("control", self.control),
+        )
         return tuple(kind for kind, adapter in present if adapter is not None)
+
+    @property
+    def metrics(self) -> bool:
+        """Prometheus metrics are collected only when the control adapter serves ``/metrics``."""
+        return self.control is not None and self.control.metrics
+
+    @property
+    def inbound_auths(self) -> tuple[tuple[str, InboundAuth], ...]:
+        """Adapters whose callers must authenticate (``inbound_auth.py`` exists only then)."""
+        present: tuple[
+            tuple[str, RestAdapter | McpAdapter | SkillAdapter | ControlAdapter | None], ...
+        ] = (
+            ("rest", self.rest),
+            ("mcp", self.mcp),
+            ("skill", self.skill),
+            ("control", self.control),
+        )
+        return tuple((kind, a.auth) for kind, a in present if a is not None and a.auth is not None)
+
+    @property
+    def inbound_kinds(self) -> frozenset[str]:
+        return frozenset(auth.kind for _, auth in self.inbound_auths)
 
     def body_helper(self, helper: str) -> bool:
         return any(upstream.body_uses(helper) for upstream in self.upstreams)

@@ -20,6 +20,7 @@ from naftiko_gen import (
     __version__,
     aggregates,
     consumed_params,
+    control,
     forward,
     mcp_extras,
     naming,
@@ -29,8 +30,10 @@ from naftiko_gen import (
 from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body, text_expr
 from naftiko_gen.consumed_params import header_problem as _header_problem
+from naftiko_gen.control import ControlAdapter
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
 from naftiko_gen.formats import FormatProblem, OutputFormat, plan_output
+from naftiko_gen.inbound_auth import inbound_auth
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
     Behaviour,
@@ -152,6 +155,8 @@ class Normaliser:
         self.behaviour_pool: list[Behaviour] = []
         self.aggregates: aggregates.Index = aggregates.Index()
         self._mcp_stdio_twin: McpAdapter | None = None
+        # The ``control`` exposes adapter (see :mod:`naftiko_gen.control`).
+        self.control: ControlAdapter | None = None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -208,7 +213,7 @@ class Normaliser:
         mcp_stdio = self._mcp_stdio_twin
         if mcp is None:
             mcp, mcp_stdio = mcp_stdio, None
-        if not self.failed and rest is None and mcp is None and skill is None:
+        if not self.failed and rest is None and mcp is None and skill is None and not self.control:
             self.error(
                 "nothing-to-expose",
                 "the capability exposes no REST operation, no MCP tool and no skill",
@@ -246,6 +251,7 @@ class Normaliser:
             openapi={},
             skill=skill,
             mcp_stdio=mcp_stdio,
+            control=self.control,
         )
         return _with_openapi(model)
 
@@ -1199,6 +1205,17 @@ class Normaliser:
                     )
                     continue
                 skill_entries.append((adapter, where))
+            elif kind == "control":
+                if self.control is not None:
+                    self.warning(
+                        "multiple-control",
+                        "only one control adapter per capability is generated; this one is left "
+                        "out",
+                        where,
+                    )
+                    continue
+                version = str(self.data.get("naftiko"))
+                self.control = control.control_adapter(self, adapter, where, version)
             elif kind == "agent-skill":
                 self.warning(
                     "unsupported-adapter",
@@ -1293,6 +1310,7 @@ class Normaliser:
             description=str(adapter.get("description") or ""),
             operations=tuple(operations),
             forwards=tuple(forwards),
+            auth=inbound_auth(self, adapter, where),
         )
 
     def _rest_operation(
@@ -1382,6 +1400,7 @@ class Normaliser:
             tools=tuple(tools),
             resources=resources,
             prompts=prompts,
+            auth=inbound_auth(self, adapter, where),
         )
 
     def _tool(

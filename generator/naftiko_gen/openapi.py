@@ -35,12 +35,28 @@ def openapi_document(model: Capability) -> dict[str, Any]:
     info: dict[str, Any] = {"title": model.title, "version": model.version}
     if model.description:
         info["description"] = model.description
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": info,
         "paths": paths,
         "components": {"schemas": {"Error": ERROR_SCHEMA}},
     }
+    auth = model.rest.auth
+    if auth is not None:
+        schemes = auth.security_schemes()
+        document["components"]["securitySchemes"] = schemes
+        document["security"] = [{name: [] for name in schemes}]
+        for operations in paths.values():
+            for operation in operations.values():
+                responses = operation["responses"]
+                responses["401"] = _error(
+                    "Missing or wrong credentials (see the WWW-Authenticate challenge); nothing "
+                    "was sent upstream."
+                )
+                operation["responses"] = dict(
+                    sorted(responses.items(), key=lambda item: (item[0] == "default", item[0]))
+                )
+    return document
 
 
 def _error(description: str) -> dict[str, Any]:

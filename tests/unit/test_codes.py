@@ -208,7 +208,7 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         ),
         Level.WARNING,
     ),
-    "unsupported-adapter": (BASE + "  - {type: control, port: 9999}\n", Level.WARNING),
+    "unsupported-adapter": (BASE + "  - {type: agent-skill, port: 9999}\n", Level.WARNING),
     "multiple-rest": (
         BASE
         + "".join(
@@ -424,6 +424,8 @@ def test_every_registered_code_has_a_case() -> None:
         "resource": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
         "prompt": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
         "forward": (ROOT / "tests" / "unit" / "test_forward.py").read_text("utf-8"),
+        "inbound-auth": (ROOT / "tests" / "unit" / "test_inbound_auth.py").read_text("utf-8"),
+        "control": (ROOT / "tests" / "unit" / "test_control.py").read_text("utf-8"),
     }
     tested_elsewhere = {
         code
