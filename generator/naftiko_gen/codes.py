@@ -37,6 +37,7 @@ HINTS: Final[dict[str, str]] = {
     # -- shape (warnings) ------------------------------------------------------------------------
     "unknown-key": "remove the key or fix its spelling; naftiko-gen ignores it",
     "misspelt-key": "rename the key to the one suggested",
+    "bad-pattern": "write the pattern as a regular expression (e.g. `^[0-9]{7}$`)",
     "ignored-keyword": "remove the key: the generated package cannot act on it",
     "official-shape": "accepted by naftiko-gen, but the official alpha2 schema (and the Naftiko "
     "engine) reject it; rewrite it as shown to stay portable",

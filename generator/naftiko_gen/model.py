@@ -268,11 +268,15 @@ class Input:
     description: str
     rest_source: RestSource
     rest_key: str
+    # ``pattern`` of a string input (ECMA-262 in the spec, checked with Python's ``re``).
+    pattern: str | None = None
 
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {} if self.json_type == "any" else {"type": self.json_type}
         if self.description:
             schema["description"] = self.description
+        if self.pattern is not None:
+            schema["pattern"] = self.pattern
         return schema
 
 

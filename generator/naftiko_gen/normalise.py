@@ -1285,11 +1285,19 @@ class Normaliser:
                 method = str(op.get("method") or "GET").upper()
                 with self._left_out(f"{method} {raw_path}") as failed:
                     built = self._rest_operation(
-                        op, owhere, method, raw_path, path, placeholders, namespace, routes
+                        _with_resource_inputs(op, resource),
+                        owhere,
+                        method,
+                        raw_path,
+                        path,
+                        placeholders,
+                        namespace,
+                        routes,
                     )
                 if built is None or failed[0]:
                     continue
                 name, summary, inputs, behaviour, description = built
+                description = description or str(resource.get("description") or "")
                 operations.append(
                     RestOperation(
                         handler=naming.unique(naming.snake(name), handlers),
@@ -1494,6 +1502,7 @@ class Normaliser:
                 description=str(raw.get("description") or ""),
                 rest_source=source,
                 rest_key=key or name,
+                pattern=self._input_pattern(raw.get("pattern"), (*where, "inputParameters", j)),
             )
             if location == "path" and not key and placeholders:
                 self.warning(
@@ -1502,6 +1511,22 @@ class Normaliser:
                     (*where, "inputParameters", j),
                 )
         return declared
+
+    def _input_pattern(self, pattern: Any, where: PathKey) -> str | None:
+        """An input's ``pattern``, validated by the generated JSON Schema validator; one that
+        does not compile is dropped with a warning rather than failing every call."""
+        if pattern is None:
+            return None
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            self.warning(
+                "bad-pattern",
+                f"pattern {str(pattern)!r} is not a regular expression ({exc}); it is not checked",
+                (*where, "pattern"),
+            )
+            return None
+        return str(pattern)
 
     def _bindings(
         self,
@@ -1638,6 +1663,17 @@ def _consumes_places(spec: LoadedSpec) -> list[tuple[PathKey, Any]]:
     if isinstance(capability, dict):
         places.append((("capability", "consumes"), capability.get("consumes")))
     return places
+
+
+def _with_resource_inputs(op: dict[str, Any], resource: dict[str, Any]) -> dict[str, Any]:
+    """Resource-level ``inputParameters`` belong to every operation of the resource; an
+    operation's own parameter of the same name wins."""
+    shared = [p for p in _as_list(resource.get("inputParameters")) if isinstance(p, dict)]
+    if not shared:
+        return op
+    own = _as_list(op.get("inputParameters"))
+    names = {p.get("name") for p in own if isinstance(p, dict)}
+    return {**op, "inputParameters": [*own, *(p for p in shared if p.get("name") not in names)]}
 
 
 def _as_list(value: Any) -> list[Any]:

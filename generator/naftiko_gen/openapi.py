@@ -147,4 +147,7 @@ def _parameter(i: Input) -> dict[str, Any]:
 
 
 def _type_schema(i: Input) -> dict[str, Any]:
-    return {} if i.json_type == "any" else {"type": i.json_type}
+    schema: dict[str, Any] = {} if i.json_type == "any" else {"type": i.json_type}
+    if i.pattern is not None:
+        schema["pattern"] = i.pattern
+    return schema

@@ -129,6 +129,13 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
     "unknown-key": (replaced("baseUri:", "baseUrl: x\n    baseUri:"), Level.WARNING),
     "misspelt-key": (replaced("baseUri:", "baseUrl:"), Level.ERROR),
     "official-shape": (replaced("authentication:", "auth:"), Level.WARNING),
+    "bad-pattern": (
+        extra_tool(
+            "{name: p, description: d, call: api.get-item, "
+            "inputParameters: [{name: id, type: string, pattern: '[unclosed'}]}"
+        ),
+        Level.WARNING,
+    ),
     "ignored-keyword": (
         replaced("  consumes:", "  governance: [{rule: x}]\n  consumes:"),
         Level.WARNING,
