@@ -177,6 +177,21 @@ async def test_digest_answers_one_sha256_challenge_then_reuses_the_nonce_with_gr
 
 
 @pytest.mark.anyio
+async def test_digest_answers_a_stale_nonce_with_the_fresh_challenge_and_carries_on(
+    package: Path, legacy: DigestUpstream, billing: OAuth2Upstream, tmp_path: Path
+) -> None:
+    with DigestUpstream("ann", "pa55 word", "SHA-256", nonce_uses=2) as rotating:
+        env = environment(package, rotating, legacy, billing)
+        with serve(package / "bin" / "challenged", env, tmp_path, "--mcp-port", "0") as running:
+            results = [await call(running, "read-secret", {"name": f"k{i}"}) for i in range(5)]
+
+    assert [r.is_error for r in results] == [False] * 5
+    assert rotating.challenges == 3
+    assert [count for count, _ in rotating.accepted] == [1, 2, 1, 2, 1]
+    assert rotating.rejected == ["no digest credentials", "stale nonce", "stale nonce"]
+
+
+@pytest.mark.anyio
 async def test_digest_with_md5_is_verified_by_the_upstream(
     served: Served, legacy: DigestUpstream
 ) -> None:

@@ -76,6 +76,8 @@ class DigestUpstream:
     password: str
     algorithm: str = "SHA-256"
     realm: str = "vault@example.test"
+    # A nonce accepts this many requests, then is answered 401 with a fresh 'stale=true' one.
+    nonce_uses: int = 1000
     challenges: int = 0
     # (nonce count, request URI) of every request the server accepted.
     accepted: list[tuple[int, str]] = field(default_factory=list)
@@ -122,9 +124,10 @@ class DigestUpstream:
         with self._lock:
             self._nonces[nonce] = 0
             self.challenges += 1
+            stale = ", stale=true" if self.rejected and self.rejected[-1] == "stale nonce" else ""
         return (
             f'Digest realm="{self.realm}", qop="auth", algorithm={self.algorithm}, '
-            f'nonce="{nonce}", opaque="opaque-42"'
+            f'nonce="{nonce}", opaque="opaque-42"{stale}'
         )
 
     def _check(self, method: str, uri: str, header: str | None) -> str | None:
@@ -156,6 +159,9 @@ class DigestUpstream:
             count = int(nc_text, 16)
             if count <= self._nonces[nonce]:
                 return f"nonce count {count} replayed"
+            if count > self.nonce_uses:
+                del self._nonces[nonce]
+                return "stale nonce"
             self._nonces[nonce] = count
             self.accepted.append((count, uri))
         return None
