@@ -30,6 +30,8 @@ def _tool(tool: McpTool) -> dict[str, Any]:
         wire["title"] = tool.title
     wire["description"] = tool.description
     wire["inputSchema"] = tool.input_schema
+    if tool.output_schema:
+        wire["outputSchema"] = tool.output_schema
     if tool.annotations:
         wire["annotations"] = tool.annotations
     return wire

@@ -59,18 +59,20 @@ def _operation(op: RestOperation) -> dict[str, Any]:
             "description": body.description or "JSON request body, forwarded upstream.",
             "content": {"application/json": {"schema": _type_schema(body)}},
         }
-    output = op.call.operation.output
+    output = op.call.operation.output if op.call is not None else None
+    plain = op.behaviour.kind == "call" and not op.behaviour.outputs_expr
     success: dict[str, Any] = {
-        "description": "The upstream response, unchanged (status and body are passed through).",
+        "description": _success(op),
         "content": {"application/json": {"schema": {}}},
     }
     unreachable = "The upstream could not be reached."
     if output is not None and output.decodes:
-        success["description"] = f"The upstream's {output.label} answer, decoded to JSON."
+        if plain:
+            success["description"] = f"The upstream's {output.label} answer, decoded to JSON."
         unreachable = (
             f"The upstream could not be reached, or its {output.label} answer not decoded."
         )
-    elif output is not None:  # binary: passed through with the upstream's content type
+    elif output is not None and plain:  # binary: passed through with the upstream's type
         success["content"] = {"*/*": {"schema": {}}}
     document["responses"] = {
         "200": success,
@@ -91,6 +93,24 @@ def _operation(op: RestOperation) -> dict[str, Any]:
         },
     }
     return document
+
+
+def _success(op: RestOperation) -> str:
+    """What a success answer is, by what the operation does (its behaviour)."""
+    behaviour = op.behaviour
+    if behaviour.kind == "mock":
+        return "A mock answer built from the operation's output values (no upstream call)."
+    if behaviour.kind == "steps":
+        return (
+            "The object the operation's mappings build from its steps' outputs, or the last "
+            "step's upstream response when no mapping resolves."
+        )
+    if behaviour.kind == "call" and behaviour.outputs_expr:
+        return (
+            "The upstream response shaped by the operation's output parameters (an upstream "
+            "error or non-JSON answer is passed through unchanged)."
+        )
+    return "The upstream response, unchanged (status and body are passed through)."
 
 
 def _parameter(i: Input) -> dict[str, Any]:
