@@ -409,6 +409,7 @@ async def test_a_yaml_alias_bomb_is_refused(feeds: Served, upstream: FormatUpstr
         ("csv", b"id,name\n1,Ann,extra\n", "line 2 of the CSV answer has 3 values"),
         ("yaml", b"users: [1, 2\n", "is not valid YAML"),
         ("xml", b"<users><user></users>", "not well-formed XML"),
+        ("xml", b"<a>" * 50_000 + b"</a>" * 50_000, "maximum recursion depth exceeded"),
         ("markdown", b"\xff\xfe not text", "not UTF-8"),
         ("avro", b"\x02\x04r1", "not an Avro record"),
         ("protobuf", b"\x0a\xff", "not a feeds.RecordList"),
