@@ -27,14 +27,6 @@ CASES: dict[str, tuple[str, Level, bool]] = {
         False,
     ),
     "duplicate-resource": (with_mcp("    resources:\n" + RESOURCE + RESOURCE), Level.WARNING, True),
-    "unsupported-resource": (
-        with_mcp(
-            "    resources:\n    - name: s\n      uri: data://s\n      steps:\n"
-            "      - {type: call, name: one, call: api.get-item}\n"
-        ),
-        Level.WARNING,
-        True,
-    ),
     "resource-bad-uri": (
         with_mcp("    resources:\n    - {name: b, uri: 'data://{id}/{id}', call: api.get-item}\n"),
         Level.WARNING,
