@@ -131,8 +131,6 @@ HINTS: Final[dict[str, str]] = {
     # -- MCP resources and prompts (cases in tests/unit/test_mcp_extras.py) ----------------------
     "resource-incomplete": "give the MCP resource a `name` and a `uri`",
     "duplicate-resource": "give each MCP resource its own `name` and `uri`; the first is kept",
-    "unsupported-resource": "back the resource with `call: <namespace>.<operation>` or "
-    "`location: ./folder` (steps come with a later release)",
     "resource-bad-uri": "write each template variable once, as `{name}` (letters, digits, `_`, "
     "`-`)",
     "resource-unbound-parameter": "add `{param}` to the resource uri, or give the parameter a "

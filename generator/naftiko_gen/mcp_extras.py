@@ -2,9 +2,10 @@
 
 * Static resources (``location``: a folder) are read **at build time**, relative to the spec, and
   carried in the package (``resources.json``): one resource per file, ``<uri>/<relative path>``.
-* Dynamic resources call a consumed operation through the same machinery as tools
-  (:meth:`Normaliser._resolve_call`, ``_bindings``); a ``uri`` with ``{p}`` is a template whose
-  variables are the call's inputs (``with: {x: '{{p}}'}`` or a consumed parameter named ``p``).
+* Dynamic resources get a behaviour built as tools' are (:func:`orchestration.behaviour`:
+  ``call`` with ``outputParameters`` shaping, or ``steps`` + ``mappings``); a ``uri`` with ``{p}``
+  is a template whose variables are the inputs (``with: {x: '{{p}}'}`` or a consumed parameter
+  named ``p``). Plain pass-through calls are written in resources.py, others in operations.py.
 * Prompts follow the schema and the engine (§7.16): ``template`` messages with ``{{arg}}``,
   arguments ``required`` unless ``required: false``; a ``location`` file is one user message.
 """
@@ -16,11 +17,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from naftiko_gen import naming, shaping
+from naftiko_gen import naming, orchestration
 from naftiko_gen.loader import PathKey
 from naftiko_gen.model import (
-    Call,
-    Input,
+    Behaviour,
     McpAdapter,
     McpPrompt,
     McpResource,
@@ -96,22 +96,16 @@ def _resource(
         return McpResource(
             name, title, description, uri.rstrip("/"), mime_type, pattern, files=files
         )
-    if "call" not in resource:
-        n.error(
-            "unsupported-resource",
-            "MCP resources backed by 'steps' are not generated yet; back it with 'call' or "
-            "'location'",
-            where,
-        )
-        return None
     variables, template = _uri_pattern(n, uri, (*where, "uri"))
     if template is None:
         return None
-    call = _resource_call(n, resource, where, namespace, variables)
-    if call is None:
+    behaviour = _resource_behaviour(n, resource, where, namespace, variables)
+    if behaviour is None:
         return None
     handler = naming.unique(f"read_{naming.snake(name)}", handlers)
-    return McpResource(name, title, description, uri, mime_type, template, variables, handler, call)
+    return McpResource(
+        name, title, description, uri, mime_type, template, variables, handler, behaviour
+    )
 
 
 def _uri_pattern(n: Normaliser, uri: str, where: PathKey) -> tuple[tuple[str, ...], str | None]:
@@ -137,68 +131,64 @@ def _uri_pattern(n: Normaliser, uri: str, where: PathKey) -> tuple[tuple[str, ..
     return tuple(variables), "".join(parts)
 
 
-def _resource_call(
+def _resource_behaviour(
     n: Normaliser,
     resource: dict[str, Any],
     where: PathKey,
     namespace: str,
     variables: tuple[str, ...],
-) -> Call | None:
-    resolved = n._resolve_call(resource.get("call"), (*where, "call"))
-    if resolved is None:
-        return None
-    if not shaping.is_pass_through(resource.get("outputParameters")):
-        n.error(
-            "unsupported-resource",
-            "MCP resources with output shaping are not generated yet; the resource passes the "
-            "upstream answer through only (drop its outputParameters or use `mapping: $.`)",
-            (*where, "outputParameters"),
-        )
-        return None
-    ns, consumed = resolved
-    operation = n._build_operation(ns, consumed, (*where, "call"))
-    if operation is None:
-        return None
-    declared = {
-        v: Input(
-            name=v,
-            json_type="string",
-            required=True,
-            description="",
-            rest_source="path",
-            rest_key=v,
-        )
-        for v in variables
+) -> Behaviour | None:
+    """What a read does, built as a tool's behaviour (``call`` with ``outputParameters``, or
+    ``steps`` + ``mappings``) whose inputs are the template variables (required strings)."""
+    operation = {
+        **resource,
+        "inputParameters": [{"name": v, "type": "string", "required": True} for v in variables],
     }
-    with_map = resource.get("with")
-    if isinstance(with_map, dict):
-        # '{{userId}}' as a whole value names the template variable userId (engine: Mustache
-        # against the variables); it is read like 'mcp.userId'.
-        with_map = {
-            key: (
-                f"mcp.{match.group(1)}"
-                if isinstance(value, str)
-                and (match := re.fullmatch(r"\s*\{\{\s*([\w-]+)\s*\}\}\s*", value))
-                and match.group(1) in variables
-                else value
+    if "with" in resource:
+        operation["with"] = _variables_in_with(resource["with"], variables)
+    if isinstance(resource.get("steps"), list):
+        operation["steps"] = [
+            (
+                {**step, "with": _variables_in_with(step["with"], variables)}
+                if isinstance(step, dict) and "with" in step
+                else step
             )
-            for key, value in with_map.items()
-        }
-    _, bindings = n._bindings(
-        resolved, operation, with_map, declared, (*where, "with"), namespace, {}
+            for step in resource["steps"]
+        ]
+    built = orchestration.behaviour(
+        n, operation, where, namespace, {}, f"read-{resource.get('name')}"
     )
-    for binding in bindings:
-        if binding.input_name is not None and binding.input_name not in variables:
-            if binding.required:
-                n.error(
-                    "resource-unbound-parameter",
-                    f"parameter {binding.input_name!r} of {ns.name}.{consumed.name} is required, "
-                    f"but resource uri {resource.get('uri')!r} has no {{{binding.input_name}}} "
-                    "and 'with' gives it no value",
-                    where,
-                )
-                return None
-    return Call(ns.attr, operation, bindings)
+    if built is None:
+        return None
+    inputs, behaviour, _ = built
+    for found in inputs:
+        if found.name not in variables and found.required:
+            calls = ", ".join(f"{c.operation.name}" for c in behaviour.calls)
+            n.error(
+                "resource-unbound-parameter",
+                f"parameter {found.name!r} of {calls} is required, but resource uri "
+                f"{resource.get('uri')!r} has no {{{found.name}}} and 'with' gives it no value",
+                where,
+            )
+            return None
+    return behaviour
+
+
+def _variables_in_with(with_map: Any, variables: tuple[str, ...]) -> Any:
+    """``'{{userId}}'`` as a whole ``with`` value names the template variable userId (engine:
+    Mustache against the variables); it is read like ``mcp.userId``, never as a bind variable."""
+    if not isinstance(with_map, dict):
+        return with_map
+    return {
+        key: (
+            f"mcp.{match.group(1)}"
+            if isinstance(value, str)
+            and (match := re.fullmatch(r"\s*\{\{\s*([\w-]+)\s*\}\}\s*", value))
+            and match.group(1) in variables
+            else value
+        )
+        for key, value in with_map.items()
+    }
 
 
 def _static_files(

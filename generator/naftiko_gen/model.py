@@ -509,10 +509,12 @@ class StaticResourceFile:
 
 @dataclass(frozen=True)
 class McpResource:
-    """An MCP resource (semantics §4.7): static files (``files``), or dynamic, backed by ``call``.
+    """An MCP resource (semantics §4.7): static files (``files``), or dynamic, backed by a
+    ``behaviour`` built as a tool's is (``call`` with output shaping, or ``steps``).
 
     A dynamic resource whose ``uri`` holds ``{p}`` is a template: ``pattern`` (a regular
-    expression, one group per variable) matches the URIs it reads, ``variables`` names the groups.
+    expression, one group per variable) matches the URIs it reads, ``variables`` names the groups
+    and are the behaviour's inputs.
     """
 
     name: str
@@ -523,12 +525,25 @@ class McpResource:
     pattern: str
     variables: tuple[str, ...] = ()
     handler: str | None = None
-    call: Call | None = None
+    behaviour: Behaviour | None = None
     files: tuple[StaticResourceFile, ...] | None = None
 
     @property
     def is_template(self) -> bool:
-        return self.call is not None and bool(self.variables)
+        return self.behaviour is not None and bool(self.variables)
+
+    @property
+    def call(self) -> Call | None:
+        """The plain call written in resources.py (an inline pass-through behaviour)."""
+        if isinstance(self.behaviour, CallPlan) and self.behaviour.inline:
+            return self.behaviour.call
+        return None
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The consumed operations a read calls (for the generated README)."""
+        calls = self.behaviour.calls if self.behaviour is not None else ()
+        return tuple(call.operation.name for call in calls)
 
 
 @dataclass(frozen=True)
@@ -565,14 +580,25 @@ class McpAdapter:
         return any(not tool.behaviour.inline for tool in self.tools)
 
     @property
+    def behaviours(self) -> tuple[Behaviour, ...]:
+        """Its tools' behaviours, then its dynamic resources'."""
+        return tuple(tool.behaviour for tool in self.tools) + tuple(
+            r.behaviour for r in self.resources if r.behaviour is not None
+        )
+
+    @property
     def calls(self) -> tuple[Call, ...]:
         """Every upstream call of the adapter: its tools', then its dynamic resources'."""
-        resource_calls = tuple(r.call for r in self.resources if r.call is not None)
-        return tuple(c for tool in self.tools for c in tool.behaviour.calls) + resource_calls
+        return tuple(c for behaviour in self.behaviours for c in behaviour.calls)
 
     @property
     def dynamic_resources(self) -> tuple[McpResource, ...]:
-        return tuple(r for r in self.resources if r.call is not None)
+        return tuple(r for r in self.resources if r.behaviour is not None)
+
+    @property
+    def resources_use_operations(self) -> bool:
+        """Some dynamic resource reads through operations.py (shaping, steps, a mock)."""
+        return any(r.call is None for r in self.dynamic_resources)
 
 
 @dataclass(frozen=True)
@@ -752,14 +778,13 @@ class Capability:
     @property
     def behaviours(self) -> tuple[Behaviour, ...]:
         """What operations.py defines: every behaviour not written inline, once (an aggregate
-        function shared by a REST operation and an MCP tool is one function)."""
+        function shared by a REST operation and an MCP tool is one function), MCP resources'
+        included."""
         found: dict[str, Behaviour] = {}
-        tools = [
-            *(self.mcp.tools if self.mcp else ()),
-            *(self.mcp_stdio.tools if self.mcp_stdio else ()),
-        ]
-        for behaviour in [op.behaviour for op in (self.rest.operations if self.rest else ())] + [
-            tool.behaviour for tool in tools
+        for behaviour in [
+            *(op.behaviour for op in (self.rest.operations if self.rest else ())),
+            *(self.mcp.behaviours if self.mcp else ()),
+            *(self.mcp_stdio.behaviours if self.mcp_stdio else ()),
         ]:
             if not behaviour.inline:
                 found.setdefault(behaviour.function, behaviour)

@@ -13,6 +13,7 @@ import pytest
 from naftiko_gen.build import generate
 from naftiko_gen.writer import write_tree
 
+from tests.integration.test_mcp_resource_behaviours import SPEC as RESOURCE_BEHAVIOURS
 from tests.integration.test_mcp_resources_prompts import SPEC as RESOURCES_AND_PROMPTS
 from tests.integration.test_mcp_stdio_twin import SPEC as TWIN
 from tests.integration.test_rest_forward import SPEC as FORWARD
@@ -38,6 +39,7 @@ SPECS = {
     "static-only": STATIC_ONLY,
     "prompts-and-forward": PROMPTS_ONLY,
     "twin": TWIN,
+    "resource-behaviours": RESOURCE_BEHAVIOURS,
 }
 
 

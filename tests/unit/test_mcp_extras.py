@@ -27,14 +27,6 @@ CASES: dict[str, tuple[str, Level, bool]] = {
         False,
     ),
     "duplicate-resource": (with_mcp("    resources:\n" + RESOURCE + RESOURCE), Level.WARNING, True),
-    "unsupported-resource": (
-        with_mcp(
-            "    resources:\n    - name: s\n      uri: data://s\n      steps:\n"
-            "      - {type: call, name: one, call: api.get-item}\n"
-        ),
-        Level.WARNING,
-        True,
-    ),
     "resource-bad-uri": (
         with_mcp("    resources:\n    - {name: b, uri: 'data://{id}/{id}', call: api.get-item}\n"),
         Level.WARNING,
@@ -249,3 +241,72 @@ def test_two_http_mcp_adapters_still_leave_the_second_out(tmp_path: Path) -> Non
     found = [d for d in diagnostics_for(BASE + second, tmp_path) if d.code == "multiple-mcp"]
 
     assert found
+
+
+SHAPED_RESOURCE = (
+    "    - name: item-name\n      uri: 'data://items/{id}/name'\n      call: api.get-item\n"
+    "      outputParameters: [{type: string, mapping: $.name}]\n"
+)
+
+
+def test_a_pass_through_resource_is_read_inline_without_operations_py(tmp_path: Path) -> None:
+    files = build_files(with_mcp("    resources:\n" + RESOURCE), tmp_path)
+
+    assert "async def read_item(" in files["demo/resources.py"]
+    assert "demo/operations.py" not in files
+    assert "import operations" not in files["demo/resources.py"]
+
+
+def test_a_shaped_resource_reads_through_one_function_of_operations_py(tmp_path: Path) -> None:
+    stdio = (
+        "  - type: mcp\n    namespace: local\n    transport: stdio\n"
+        "    resources:\n" + SHAPED_RESOURCE
+    )
+    spec = tmp_path / "demo.yaml"
+    spec.write_text(with_mcp("    resources:\n" + SHAPED_RESOURCE) + stdio, encoding="utf-8")
+
+    built = generate(spec)
+    files = built.files
+
+    assert not [d for d in built.diagnostics if d.level is Level.ERROR]
+    assert files["demo/operations.py"].count("async def read_item_name(") == 1
+    for module in ("demo/resources.py", "demo/stdio_resources.py"):
+        assert "operations.read_item_name," in files[module]
+        assert "async def read_item_name(" not in files[module]
+        assert "from demo.shaping import Shaped" in files[module]
+
+
+def test_a_resource_with_steps_emits_the_operations_only_its_steps_call(tmp_path: Path) -> None:
+    text = replaced(
+        "      - {name: add-item, method: POST, inputParameters: [{name: body, in: body}]}\n",
+        "      - {name: add-item, method: POST, inputParameters: [{name: body, in: body}]}\n"
+        "    - {name: owners, path: /owners, operations: [{name: list-owners, method: GET}]}\n",
+    )
+    text = text.replace(
+        "    tools:\n",
+        "    resources:\n    - name: owned\n      uri: 'data://items/{id}/owner'\n      steps:\n"
+        "      - {type: call, name: item, call: api.get-item}\n"
+        "      - {type: call, name: owners, call: api.list-owners}\n"
+        "      - {type: lookup, name: owner, index: owners, match: id, "
+        "lookupValue: $.item.ownerId, outputParameters: [name]}\n"
+        "      mappings: [{targetName: owner, value: $.owner}]\n"
+        "    tools:\n",
+        1,
+    )
+
+    files = build_files(text, tmp_path)
+
+    assert "async def list_owners(" in files["demo/upstream.py"]
+    assert "async def read_owned(" in files["demo/operations.py"]
+    assert "operations.read_owned," in files["demo/resources.py"]
+
+
+def test_a_required_parameter_no_step_of_a_resource_binds_is_reported(tmp_path: Path) -> None:
+    text = with_mcp(
+        "    resources:\n    - name: s\n      uri: data://s\n      steps:\n"
+        "      - {type: call, name: one, call: api.get-item}\n"
+    )
+
+    found = [d for d in diagnostics_for(text, tmp_path) if d.code == "resource-unbound-parameter"]
+
+    assert found and "'id'" in found[0].message
