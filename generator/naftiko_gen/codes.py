@@ -37,6 +37,7 @@ HINTS: Final[dict[str, str]] = {
     # -- shape (warnings) ------------------------------------------------------------------------
     "unknown-key": "remove the key or fix its spelling; naftiko-gen ignores it",
     "misspelt-key": "rename the key to the one suggested",
+    "ignored-keyword": "remove the key: the generated package cannot act on it",
     "official-shape": "accepted by naftiko-gen, but the official alpha2 schema (and the Naftiko "
     "engine) reject it; rewrite it as shown to stay portable",
     # -- binds and variables ---------------------------------------------------------------------
@@ -56,22 +57,31 @@ HINTS: Final[dict[str, str]] = {
     "import-not-found": "import a namespace the file declares under `consumes`",
     "nested-import": "import the file that declares the namespace itself",
     "apikey-key": "add `key: X-Api-Key` (the header or query parameter name) to the apikey block",
-    "unsupported-auth": "use bearer, basic, apikey, oauth1, aws-sig-v4 or certificate, or pass "
-    "the credential as a header parameter",
+    "unsupported-auth": "use bearer, basic, digest, apikey, oauth1, oauth2 (client credentials), "
+    "aws-sig-v4 or certificate, or pass the credential as a header parameter",
     "unsupported-auth-oauth1": "give oauth1 a consumerKey and a signingKey (RSA) or consumerSecret "
     "(HMAC), from binds",
     "unsupported-auth-aws-sig-v4": "give the service (`service:`), or use an *.amazonaws.com "
     "baseUri",
     "unsupported-auth-certificate": "give the client certificate (certificate/keystore) from binds",
+    "unsupported-auth-digest": "give digest a username and a password, from binds",
+    "unsupported-auth-oauth2": "give a consumed oauth2 tokenEndpoint, clientId and clientSecret "
+    "(client credentials grant), or use bearer with a token from a bind",
     "unsupported-template": "use `{{VAR}}` for a bind variable or `{{tools.x}}`/`{{rest.x}}` for "
     "an input",
     "bad-header": "use a header name that is an HTTP token (letters, digits, '-', '_', '.') and a "
     "value without line breaks or other control characters",
-    "ignored-adapter-parameter": "adapter-level parameters must be headers with a `value`",
+    "ignored-adapter-parameter": "adapter-level parameters are sent on every request: use `in: "
+    "header`, `query`, `cookie`, `path` or `environment`, or move the parameter to the operation",
     "unnamed-operation": "give the consumed operation a `name` so it can be called",
     "duplicate-operation": "rename one of the operations; calls go to the first",
     "unnamed-parameter": "give the parameter a `name`, or remove it",
-    "unsupported-parameter-location": "use `in: path`, `query`, `header` or `body`",
+    "unsupported-parameter-location": "use `in: path`, `query`, `header`, `cookie`, `body`, "
+    "`formData` or `environment`",
+    "bad-cookie": "name the cookie with an HTTP token: letters, digits and - _ . ! # $ % & ' * "
+    "+ ^ ~ only",
+    "bad-environment-parameter": "name an environment variable (letters, digits, `_`), or give "
+    "the parameter a `value`",
     "unused-path-parameter": "add `{name}` to the resource path, or declare it `in: query`",
     # -- exposes ---------------------------------------------------------------------------------
     "unsupported-adapter": "naftiko-gen generates rest, mcp and skill adapters",
@@ -105,7 +115,8 @@ HINTS: Final[dict[str, str]] = {
     "broken-aggregate-function": "fix the aggregate function's problems reported above",
     "ref-overrides-ignored": "remove the key: an operation with `ref` does what the aggregate "
     "function defines",
-    "unsupported-body-type": "use a json, text, xml, sparql or formUrlEncoded body",
+    "unsupported-body-type": "use a json, text, xml, sparql, formUrlEncoded or multipartForm body "
+    "(multipartForm data: an object, or a list of {name, value, filename?, contentType?})",
     "unknown-hint": "use readOnly, destructive, idempotent or openWorld",
     "bad-call": "write `call: <namespace>.<operation>`",
     "unknown-namespace": "call a namespace declared under `consumes`",

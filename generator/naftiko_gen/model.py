@@ -13,8 +13,9 @@ from typing import Any, Literal
 from naftiko_gen.bodies import BodyPlan
 
 JsonType = Literal["string", "integer", "number", "boolean", "object", "array", "any"]
-# "template": a value only used inside the operation's body template.
-UpstreamLocation = Literal["path", "query", "header", "body", "template"]
+# "template": a value only used inside the operation's body template (or another parameter's
+# value); "form": a part of a multipart/form-data body (``in: formData``).
+UpstreamLocation = Literal["path", "query", "header", "cookie", "body", "form", "template"]
 RestSource = Literal["path", "query", "body"]
 SkillMode = Literal["rest", "mcp"]
 
@@ -53,12 +54,20 @@ class UpstreamParam:
     json_type: JsonType
     required: bool
     description: str
+    # A parameter with a ``value``/``template``: a Python expression the client method computes
+    # (from bind variables and its other arguments); it is then no argument of the method.
+    value_expr: str | None = None
 
     @property
     def python_type(self) -> str:
         if self.location == "body":
             return "Any"
         return PYTHON_TYPES[self.json_type]
+
+    @property
+    def expr(self) -> str:
+        """What the client method sends: the computed value, else the argument."""
+        return self.value_expr if self.value_expr is not None else self.arg
 
 
 @dataclass(frozen=True)
@@ -81,14 +90,26 @@ class UpstreamOperation:
         return tuple(p for p in self.params if p.location == "header")
 
     @property
+    def cookie_params(self) -> tuple[UpstreamParam, ...]:
+        return tuple(p for p in self.params if p.location == "cookie")
+
+    @property
+    def uses_vars(self) -> bool:
+        """Whether the method computes a value from bind variables (``self._vars``)."""
+        exprs = [p.value_expr or "" for p in self.params] + [self.body.expr if self.body else ""]
+        return any("self._vars." in expr for expr in exprs)
+
+    @property
     def sends_empty_body(self) -> bool:
         """POST/PUT/PATCH always carry a body (possibly empty) so Content-Length is always sent."""
         return self.body is None and self.http_method in ("POST", "PUT", "PATCH")
 
     @property
     def signature_params(self) -> tuple[UpstreamParam, ...]:
-        """Required parameters first so the generated signature reads naturally."""
-        return tuple(sorted(self.params, key=lambda p: not p.required))
+        """Required parameters first so the generated signature reads naturally; computed ones
+        are no arguments."""
+        arguments = [p for p in self.params if p.value_expr is None]
+        return tuple(sorted(arguments, key=lambda p: not p.required))
 
 
 OAUTH1_METHODS = ("HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512", "RSA-SHA1", "RSA-SHA256", "RSA-SHA512")
@@ -138,7 +159,30 @@ class CertificateAuth:
     password_expr: str | None
 
 
-UpstreamAuth = OAuth1Auth | AwsSigV4Auth | CertificateAuth
+@dataclass(frozen=True)
+class DigestAuth:
+    """HTTP Digest (RFC 7616): answered per challenge by aiohttp's ``DigestAuthMiddleware``."""
+
+    username_expr: str
+    password_expr: str
+
+
+@dataclass(frozen=True)
+class OAuth2ClientCredentials:
+    """OAuth 2.0 client credentials grant (RFC 6749 §4.4): a token fetched from the token
+    endpoint, cached until shortly before it expires, fetched again once after a 401."""
+
+    token_url_expr: str
+    client_id_expr: str
+    client_secret_expr: str
+    scopes: tuple[str, ...]
+    audience: str | None
+    # "basic": client id and secret in an Authorization header (RFC 6749 §2.3.1); "body": as
+    # form fields.
+    client_auth: Literal["basic", "body"]
+
+
+UpstreamAuth = OAuth1Auth | AwsSigV4Auth | CertificateAuth | DigestAuth | OAuth2ClientCredentials
 
 
 @dataclass(frozen=True)
@@ -157,14 +201,40 @@ class Upstream:
     description: str
     # Auth that is more than fixed headers (request signing, client certificates); see auth.py.
     auth: UpstreamAuth | None = None
+    # Adapter-level ``in: cookie`` parameters with a value: sent on every request.
+    cookies: tuple[tuple[str, str], ...] = ()
 
     @property
     def uses_base64(self) -> bool:
         return any("base64" in expr for _, expr in self.headers)
 
     def body_uses(self, helper: str) -> bool:
-        """Whether a body expression calls ``helper``, so the module defines only what it uses."""
-        return any(op.body and f"{helper}(" in op.body.expr for op in self.operations)
+        """Whether a body or computed parameter expression calls ``helper``, so the module
+        defines only what it uses."""
+        exprs = [op.body.expr for op in self.operations if op.body]
+        exprs += [p.value_expr for op in self.operations for p in op.params if p.value_expr]
+        return any(f"{helper}(" in expr for expr in exprs)
+
+    @property
+    def uses_vars(self) -> bool:
+        return any(op.uses_vars for op in self.operations)
+
+    @property
+    def sends_cookies(self) -> bool:
+        return bool(self.cookies) or any(op.cookie_params for op in self.operations)
+
+    @property
+    def digest(self) -> DigestAuth | None:
+        return self.auth if isinstance(self.auth, DigestAuth) else None
+
+    @property
+    def oauth2(self) -> OAuth2ClientCredentials | None:
+        return self.auth if isinstance(self.auth, OAuth2ClientCredentials) else None
+
+    @property
+    def loads_key_material(self) -> bool:
+        """Signing keys or certificates that ``load_settings`` reads at start-up."""
+        return self.oauth1 is not None or self.aws_sigv4 is not None or self.certificate is not None
 
     @property
     def oauth1(self) -> OAuth1Auth | None:
@@ -497,6 +567,25 @@ class Capability:
         return any(
             op.body and op.body.kind == "text" for u in self.upstreams for op in u.operations
         )
+
+    @property
+    def sends_multipart(self) -> bool:
+        return any(
+            op.body and op.body.kind == "multipart" for u in self.upstreams for op in u.operations
+        )
+
+    @property
+    def sends_cookies(self) -> bool:
+        return any(upstream.sends_cookies for upstream in self.upstreams)
+
+    @property
+    def uses_oauth2(self) -> bool:
+        return any(upstream.oauth2 for upstream in self.upstreams)
+
+    @property
+    def needs_recent_aiohttp(self) -> bool:
+        """Digest auth (``DigestAuthMiddleware``) and multipart bodies (``as_bytes``)."""
+        return self.sends_multipart or any(upstream.digest for upstream in self.upstreams)
 
     @property
     def bind_files(self) -> bool:

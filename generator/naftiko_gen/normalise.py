@@ -16,9 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from naftiko_gen import __version__, aggregates, naming, orchestration, skills
+from naftiko_gen import __version__, aggregates, consumed_params, naming, orchestration, skills
 from naftiko_gen import auth as auth_types
-from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body
+from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body, text_expr
+from naftiko_gen.consumed_params import header_problem as _header_problem
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
@@ -62,10 +63,6 @@ _MUSTACHE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 _DOLLAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}|\{([^{}\s]+)\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# RFC 9110 §5.1: a field name is a token; §5.5: a value never holds CR, LF or NUL (other controls
-# are refused too). aiohttp would send a name such as 'X:' as is, moving text into the value.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass
@@ -101,6 +98,7 @@ class _Namespace:
     failed: set[str] = field(default_factory=set)
     entry: dict[str, Any] = field(default_factory=dict)
     auth: UpstreamAuth | None = None
+    params: consumed_params.AdapterParams = field(default_factory=consumed_params.AdapterParams)
 
 
 class Normaliser:
@@ -133,6 +131,14 @@ class Normaliser:
         self.operation_functions: set[str] = set()
         self.behaviour_pool: list[Behaviour] = []
         self.aggregates: aggregates.Index = aggregates.Index()
+        # Template scope of the namespace or operation being read: ``{{name}}`` → template text
+        # (``in: environment`` values, adapter-level path values); see consumed_params.py.
+        self.scope: dict[str, str] = {}
+        # What bind variables are read from in the expressions being built: ``settings`` in
+        # load-time code, ``self._vars`` in client methods, ``upstreams.settings`` in adapters.
+        self.secret_root = "settings"
+        # An apikey with ``placement: cookie``: (name, value expression) for the Cookie header.
+        self.auth_cookies: list[tuple[str, str]] = []
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -333,10 +339,21 @@ class Normaliser:
             if match.start() > position:
                 parts.append(py(template[position : match.start()]))
             name = (match.group(1) or match.group(2)).strip()
+            if name in self.scope:
+                scoped, self.scope = self.scope, {k: v for k, v in self.scope.items() if k != name}
+                try:
+                    expr = self.secret_expr(scoped[name], where)
+                finally:
+                    self.scope = scoped
+                if expr is None:
+                    return None
+                parts.append(f"({expr})" if "+" in expr else expr)
+                position = match.end()
+                continue
             secret = self._resolve_secret(name, where)
             if secret is None:
                 return None
-            parts.append(f"settings.{secret.field}")
+            parts.append(f"{self.secret_root}.{secret.field}")
             position = match.end()
         if position < len(template):
             parts.append(py(template[position:]))
@@ -539,8 +556,12 @@ class Normaliser:
             )
             self.refused_namespaces.add(name)
             return
+        self.scope = {}
+        params = consumed_params.adapter_params(self, entry.get("inputParameters"), where)
+        self.auth_cookies = []
         headers, query = self._auth(entry.get(auth_key), (*where, auth_key))
-        static_headers = self._adapter_params(entry.get("inputParameters"), where)
+        params.cookies[:0] = self.auth_cookies
+        self.scope = {}
         failed: set[str] = set()
         ops = self._consumed_ops(name, entry.get("resources"), where, failed)
         self.namespaces[name] = _Namespace(
@@ -548,14 +569,15 @@ class Normaliser:
             base_uri=base_uri,
             base_uri_variables=variables,
             description=str(entry.get("description") or ""),
-            headers=headers + static_headers,
-            query=query,
+            headers=headers + tuple(params.headers),
+            query=query + tuple(params.query),
             ops=ops,
             where=where,
             attr=naming.unique(naming.snake(name), self.secret_fields),
             failed=failed,
             entry=entry,
             auth=self.upstream_auth.get((self.spec.file, (*where, auth_key))),
+            params=params,
         )
 
     def _merge_namespace(
@@ -623,36 +645,6 @@ class Normaliser:
                 variables.append((match.group(0), env_var))
         return tuple(variables)
 
-    def _adapter_params(self, params: Any, where: PathKey) -> tuple[tuple[str, str], ...]:
-        """Adapter-level header parameters with a value are sent on every request (§7.9)."""
-        headers: list[tuple[str, str]] = []
-        for j, param in enumerate(params if isinstance(params, list) else []):
-            path = (*where, "inputParameters", j)
-            if not isinstance(param, dict):
-                continue
-            value = param.get("value", param.get("template"))
-            if param.get("in") == "header" and value is not None:
-                problem = _header_problem(str(param.get("name")), value)
-                if problem:
-                    self.error("bad-header", problem, path)
-                    continue
-                expr = self.secret_expr(str(value), (*path, "value"))
-                if expr is None:
-                    self.error(
-                        "unsupported-template",
-                        f"header value {value!r} uses a template naftiko-gen cannot resolve yet",
-                        (*path, "value"),
-                    )
-                    continue
-                headers.append((py(str(param.get("name"))), expr))
-            else:
-                self.warning(
-                    "ignored-adapter-parameter",
-                    "adapter-level parameter is not a header with a value; it is ignored",
-                    path,
-                )
-        return tuple(headers)
-
     def _auth(
         self, auth: Any, where: PathKey
     ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
@@ -712,6 +704,12 @@ class Normaliser:
             pair = ((py(str(key)), secret("value")),)
             if placement == "query":
                 return (), pair
+            if placement == "cookie":
+                if problem := consumed_params.cookie_name_problem(str(key)):
+                    self.error("bad-cookie", problem, where)
+                else:
+                    self.auth_cookies.extend(pair)
+                return (), ()
             if problem := _header_problem(str(key)):
                 self.error("bad-header", problem, where)
                 return (), ()
@@ -719,7 +717,7 @@ class Normaliser:
         self.error(
             "unsupported-auth",
             f"authentication type {kind!r} is not supported yet (supported: bearer, basic, "
-            "apikey, oauth1, aws-sig-v4, certificate)",
+            "digest, apikey, oauth1, oauth2, aws-sig-v4, certificate)",
             (*where, "type"),
         )
         return (), ()
@@ -846,39 +844,77 @@ class Normaliser:
         return operation
 
     def _build_new_operation(self, ns: _Namespace, op: _ConsumedOp) -> UpstreamOperation:
+        self.scope = dict(ns.params.scope)
+        self.secret_root = "self._vars"
+        try:
+            return self._build_operation_in_scope(ns, op)
+        finally:
+            self.scope = {}
+            self.secret_root = "settings"
+
+    def _build_operation_in_scope(self, ns: _Namespace, op: _ConsumedOp) -> UpstreamOperation:
+        """Parameters (§2.5: the adapter's, then the operation's), path and body of one client
+        method; values are computed in the method (bind variables through ``self._vars``)."""
         args: set[str] = set(naming.RESERVED_CLIENT_ARGS)
         params: list[UpstreamParam] = []
-        for j, raw in enumerate(op.params):
-            pwhere = (*op.where, "inputParameters", j)
+        declared = [(raw, (*op.where, "inputParameters", j)) for j, raw in enumerate(op.params)]
+        names = {(str(raw.get("name")), raw.get("in")) for raw, _ in declared}
+        placeholders = {(m.group(1) or m.group(2)).lower() for m in _PLACEHOLDER.finditer(op.path)}
+        adapter = [
+            (raw, where)
+            for raw, where in ns.params.per_operation
+            if (str(raw.get("name")), raw.get("in")) not in names
+            # An adapter-level path parameter only concerns paths that name it.
+            and (raw.get("in") != "path" or str(raw.get("name")).lower() in placeholders)
+        ]
+        computed: list[tuple[dict[str, Any], PathKey, UpstreamParam]] = []
+        for raw, pwhere in [*adapter, *declared]:
+            if raw.get("in") == consumed_params.ENVIRONMENT:
+                consumed_params.environment_scope(self, raw, pwhere, self.scope)
+        for raw, pwhere in [*adapter, *declared]:
             name = str(raw.get("name") or "")
             location = str(raw.get("in") or "query")
+            if location == consumed_params.ENVIRONMENT:
+                continue
             if not name:
                 self.warning(
                     "unnamed-parameter", "parameter has no 'name'; it is never sent", pwhere
                 )
                 continue
-            if location not in ("path", "query", "header", "body"):
+            if location not in consumed_params.OPERATION_LOCATIONS:
                 self.error(
                     "unsupported-parameter-location",
-                    f"parameter {name!r}: 'in: {location}' is not supported yet "
-                    "(supported: path, query, header, body)",
+                    f"parameter {name!r}: 'in: {location}' is not supported "
+                    "(supported: path, query, header, cookie, body, formData, environment)",
                     (*pwhere, "in"),
                 )
                 continue
             if location == "header" and (problem := _header_problem(name)):
                 self.error("bad-header", problem, pwhere)
                 continue
+            if location == "cookie" and (problem := consumed_params.cookie_name_problem(name)):
+                self.error("bad-cookie", problem, (*pwhere, "name"))
+                continue
             json_type = _json_type(raw.get("type"), "object" if location == "body" else "string")
-            params.append(
-                UpstreamParam(
-                    name=name,
-                    location=cast(UpstreamLocation, location),
-                    arg=naming.unique(naming.snake(name), args),
-                    json_type=json_type,
-                    required=bool(raw.get("required", location == "path")),
-                    description=str(raw.get("description") or ""),
-                )
+            param = UpstreamParam(
+                name=name,
+                location=cast(UpstreamLocation, consumed_params.OPERATION_LOCATIONS[location]),
+                arg=naming.unique(naming.snake(name), args),
+                json_type=json_type,
+                required=bool(raw.get("required", location == "path")),
+                description=str(raw.get("description") or ""),
             )
+            value = consumed_params.value_of(raw)
+            if value is not None and self._computed_value(value):
+                computed.append((raw, pwhere, param))
+            params.append(param)
+        for raw, pwhere, param in computed:
+            # Rendered in the client method once every plain parameter is known (§2.4: earlier
+            # parameters' values are in scope).
+            value = consumed_params.value_of(raw)
+            expr = self._value_expr(value, params, args, (*pwhere, "value"))
+            index = params.index(param)
+            params[index] = replace(param, value_expr=expr, required=False)
         path_expr = self._path_expr(op, params, args)
         body = self._body(op, params, args)
         operation = UpstreamOperation(
@@ -893,6 +929,31 @@ class Normaliser:
         )
         ns.built[op.name] = operation
         return operation
+
+    def _computed_value(self, value: Any) -> bool:
+        """A parameter value other than a whole ``{{input}}`` reference is computed in the
+        client: a literal, bind variables, or a template over inputs (``trace-{{requestId}}``)."""
+        if not isinstance(value, str):
+            return True
+        whole = _input_placeholder(value, "", self.all_namespaces)
+        if whole is None:
+            return True
+        return (
+            whole in self.scope
+            or whole in self.secrets
+            or bool(re.fullmatch(r"[A-Z_][A-Z0-9_]*", whole))
+        )
+
+    def _value_expr(
+        self, value: Any, params: list[UpstreamParam], args: set[str], where: PathKey
+    ) -> str:
+        if not isinstance(value, str):
+            return py(str(value).lower() if isinstance(value, bool) else str(value))
+
+        def resolve(name: str, whole: bool) -> str:
+            return self._body_placeholder(name, whole, params, args, where)
+
+        return text_expr(value, resolve)
 
     def _body(
         self, op: _ConsumedOp, params: list[UpstreamParam], args: set[str]
@@ -914,9 +975,14 @@ class Normaliser:
         if len(fields) == 1 and (
             fields[0].name.lower() == "body" or fields[0].json_type in ("object", "array")
         ):
-            return BodyPlan("json", fields[0].arg, "application/json")
+            return BodyPlan("json", fields[0].expr, "application/json")
+        parts = [p for p in params if p.location == "form"]
+        if parts:
+            # 'in: formData' parameters: the parts of a multipart/form-data body.
+            items = ", ".join(f"({py(p.name)}, {p.expr}, None, None)" for p in parts)
+            return BodyPlan("multipart", f"[{items}]", "multipart/form-data")
         if fields:
-            members = ", ".join(f"{py(p.name)}: {p.arg}" for p in fields)
+            members = ", ".join(f"{py(p.name)}: {p.expr}" for p in fields)
             expr = f"{{k: v for k, v in {{{members}}}.items() if v is not None}}"
             return BodyPlan("json", expr, "application/json")
         return None
@@ -930,8 +996,19 @@ class Normaliser:
         where: PathKey,
     ) -> str:
         """``{{tools.x}}``/``{{rest.x}}``/``{{x}}`` in a body is the caller's input ``x``;
-        ``{{VAR}}``/``{{env.VAR}}`` a bind variable."""
+        ``{{VAR}}``/``{{env.VAR}}`` a bind variable; ``{{name}}`` of an ``in: environment``
+        parameter its value (which may use inputs too)."""
         prefix, _, rest = name.partition(".")
+        if name in self.scope:
+            scoped = self.scope
+            self.scope = {k: v for k, v in scoped.items() if k != name}
+            try:
+                return text_expr(
+                    scoped[name],
+                    lambda inner, _: self._body_placeholder(inner, False, params, args, where),
+                )
+            finally:
+                self.scope = scoped
         if rest and (prefix in REFERENCE_PREFIXES or prefix in self.all_namespaces):
             name = rest
         else:
@@ -949,7 +1026,7 @@ class Normaliser:
                 description="",
             )
             params.append(param)
-        return str(param.arg)
+        return str(param.expr)
 
     def _path_expr(self, op: _ConsumedOp, params: list[UpstreamParam], args: set[str]) -> str:
         """``{x}`` and ``{{x}}`` both substitute (§7.3), matched case-insensitively when unique;
@@ -971,6 +1048,15 @@ class Normaliser:
                 position = match.end()
                 continue
             param = _find(params, name, lambda p: p.name)
+            if param is None and name in self.scope:
+                # An adapter-level path value, or an environment value.
+                scoped = self.secret_expr("{{" + name + "}}", (*op.where, "path"))
+                if scoped is not None:
+                    if match.start() > position:
+                        parts.append(py(path[position : match.start()]))
+                    parts.append(f"quote_segment({scoped})")
+                    position = match.end()
+                    continue
             if param is None:
                 param = UpstreamParam(
                     name=name,
@@ -983,32 +1069,23 @@ class Normaliser:
                 params.append(param)
             elif param.location != "path":
                 index = params.index(param)
-                param = UpstreamParam(
-                    param.name, "path", param.arg, param.json_type, True, param.description
-                )
+                param = replace(param, location="path", required=param.value_expr is None)
                 params[index] = param
             if match.start() > position:
                 parts.append(py(path[position : match.start()]))
-            parts.append(f"quote_segment({param.arg})")
+            parts.append(f"quote_segment({param.expr})")
             position = match.end()
         if position < len(path):
             parts.append(py(path[position:]))
         for j, param in enumerate(params):
-            if param.location == "path" and f"quote_segment({param.arg})" not in parts:
+            if param.location == "path" and f"quote_segment({param.expr})" not in parts:
                 self.warning(
                     "unused-path-parameter",
                     f"path parameter {param.name!r} does not appear in path {op.path!r}; "
                     "it is sent as a query parameter",
                     (*op.where, "inputParameters"),
                 )
-                params[j] = UpstreamParam(
-                    param.name,
-                    "query",
-                    param.arg,
-                    param.json_type,
-                    param.required,
-                    param.description,
-                )
+                params[j] = replace(param, location="query")
         return " + ".join(parts) if parts else py("")
 
     def _upstream(self, ns: _Namespace, used: set[tuple[str, str]]) -> Upstream:
@@ -1021,6 +1098,7 @@ class Normaliser:
             base_uri_variables=ns.base_uri_variables,
             headers=ns.headers,
             query=ns.query,
+            cookies=tuple(ns.params.cookies),
             auth=ns.auth,
             operations=tuple(op for op in ns.built.values() if (ns.attr, op.name) in used),
             description=ns.description,
@@ -1354,7 +1432,11 @@ class Normaliser:
         bindings: list[Binding] = []
         used_keys: set[str] = set()
         raw_by_name = {str(p.get("name")): p for p in consumed.params}
+        for raw, _ in ns.params.per_operation:
+            raw_by_name.setdefault(str(raw.get("name")), raw)
         for param in operation.params:
+            if param.value_expr is not None:
+                continue  # computed by the client method from its value
             key = _find(list(with_items), param.name, lambda k: str(k))
             raw = raw_by_name.get(param.name, {})
             if key is not None:
@@ -1364,7 +1446,11 @@ class Normaliser:
                 whole = None
                 templated = isinstance(value, str) and ("{{" in value or "${" in value)
                 if reference is None and templated:
-                    expr = self.secret_expr(value, (*where, key))
+                    self.secret_root = "upstreams.settings"
+                    try:
+                        expr = self.secret_expr(value, (*where, key))
+                    finally:
+                        self.secret_root = "settings"
                     whole = _input_placeholder(value, adapter_ns, self.all_namespaces)
                     if expr is None and whole is None:
                         # '{{imo}} x', '{{get-ship.imo}}': rendered from the inputs (and step
@@ -1403,14 +1489,12 @@ class Normaliser:
                             (*where, key),
                         )
                         continue
-            elif raw.get("value") is not None or raw.get("template") is not None:
-                fixed = raw.get("value", raw.get("template"))
-                if param.location == "header" and (problem := _header_problem(param.name, fixed)):
-                    self.error("bad-header", problem, where)
-                    continue
-                expr = self.secret_expr(str(fixed), where) if isinstance(fixed, str) else py(fixed)
+            elif consumed_params.value_of(raw) is not None:
+                # value: '{{userId}}' is the caller's input userId (the engine's parameter map);
+                # any other value is computed by the client method.
+                fixed = consumed_params.value_of(raw)
                 whole = _input_placeholder(fixed, adapter_ns, self.all_namespaces)
-                if expr is None and whole is None:
+                if whole is None:
                     self.error(
                         "unsupported-template",
                         f"parameter {param.name!r} value {fixed!r} is a template naftiko-gen "
@@ -1418,11 +1502,6 @@ class Normaliser:
                         where,
                     )
                     continue
-                if expr is not None:
-                    bindings.append(Binding(param.arg, None, expr, True))
-                    continue
-                # value: '{{userId}}' is the caller's input userId (the engine's parameter map).
-                assert whole is not None
                 input_name = whole
             elif declared and param.name not in declared and param.location != "template":
                 if param.required:
@@ -1503,15 +1582,6 @@ def _with_openapi(model: Capability) -> Capability:
     from dataclasses import replace
 
     return replace(model, openapi=openapi_document(model) if model.rest else {})
-
-
-def _header_problem(name: str, value: Any = None) -> str | None:
-    """Why a header with this name (and fixed value) can never be sent, or ``None``."""
-    if not _HEADER_NAME.fullmatch(name):
-        return f"header name {name!r} is not an HTTP token"
-    if isinstance(value, str) and _HEADER_VALUE_FORBIDDEN.search(value):
-        return f"the value of header {name!r} holds a line break or another control character"
-    return None
 
 
 def _json_type(value: Any, default: JsonType) -> JsonType:

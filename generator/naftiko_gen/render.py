@@ -136,6 +136,8 @@ def render_package(model: Capability) -> dict[str, str]:
     if model.behaviours:
         templates["operations.py"] = "pkg/operations.py.j2"
         templates["shaping.py"] = "pkg/shaping.py.j2"
+    if model.uses_oauth2:
+        templates["upstream_auth.py"] = "pkg/upstream_auth.py.j2"
     if model.skill:
         templates["skill_app.py"] = "pkg/skill_app.py.j2"
         files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))

@@ -80,7 +80,7 @@ consumes:
     path: /r
     operations:
     - {method: GET}
-    - {name: get-r, method: GET, inputParameters: [{name: '', in: query}, {name: c, in: cookie}]}
+    - {name: get-r, method: GET, inputParameters: [{name: '', in: query}, {name: c, in: trailer}]}
 """
 ODD_IMPORT = (
     replaced("  exposes:", "  - {import: odd, location: ./odd.yaml}\n  exposes:")
@@ -129,6 +129,10 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
     "unknown-key": (replaced("baseUri:", "baseUrl: x\n    baseUri:"), Level.WARNING),
     "misspelt-key": (replaced("baseUri:", "baseUrl:"), Level.ERROR),
     "official-shape": (replaced("authentication:", "auth:"), Level.WARNING),
+    "ignored-keyword": (
+        replaced("  consumes:", "  governance: [{rule: x}]\n  consumes:"),
+        Level.WARNING,
+    ),
     "bind-location": (
         replaced("keys: {DEMO_TOKEN", "location: vault://x\n  keys: {DEMO_TOKEN"),
         Level.ERROR,
@@ -179,8 +183,16 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         Level.ERROR,
     ),
     "ignored-adapter-parameter": (
-        replaced(AUTH, AUTH + "    inputParameters: [{name: q, in: query}]\n"),
+        replaced(AUTH, AUTH + "    inputParameters: [{name: q, in: body, value: x}]\n"),
         Level.WARNING,
+    ),
+    "bad-cookie": (
+        replaced(AUTH, AUTH + "    inputParameters: [{name: 'a b', in: cookie, value: x}]\n"),
+        Level.ERROR,
+    ),
+    "bad-environment-parameter": (
+        replaced(AUTH, AUTH + "    inputParameters: [{name: 'api-key', in: environment}]\n"),
+        Level.ERROR,
     ),
     "unnamed-operation": (ODD_IMPORT, Level.WARNING),
     "duplicate-operation": (
@@ -327,7 +339,7 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         replaced(
             CONSUMED,
             "      - {name: get-item, method: POST, body: {type: multipartForm,"
-            " data: {a: b}}}\n",
+            " data: [{value: b}]}}\n",
         ),
         Level.WARNING,
     ),
