@@ -422,6 +422,7 @@ class Capability:
 
     @property
     def inbound_kinds(self) -> frozenset[str]:
+        """Which guards ``inbound_auth.py`` defines."""
         return frozenset(auth.kind for _, auth in self.inbound_auths)
 
     def body_helper(self, helper: str) -> bool:
