@@ -8,7 +8,7 @@ GATEWAY_PORT ?= 5000
 REST_PORT ?= 8080
 MCP_PORT ?= 9090
 
-.PHONY: help venv build check lint fmt typecheck test test-fast interop run corpus clean
+.PHONY: help venv build check lint fmt typecheck test test-fast interop framework run corpus clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -53,6 +53,9 @@ run: venv  ## build web-sessions, start the IBKR gateway simulator and the gener
 	$(BIN)/naftiko-gen build specs/web-sessions.yaml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall ./generated/web_sessions
 	$(BIN)/python -m tests.support.run_demo --gateway-port $(GATEWAY_PORT) --rest-port $(REST_PORT) --mcp-port $(MCP_PORT)
+
+framework: venv  ## build and run every official alpha2 example against a stand-in upstream (needs $(SHARED))
+	$(BIN)/python -m pytest -q -m framework tests/framework
 
 # One shell line: an `exit 0` on a line of its own would not stop make from running the next one.
 corpus: venv  ## build + import every spec of $(SHARED)/corpus, report in docs/corpus.md (optional)

@@ -1,5 +1,6 @@
 """Consumed-API authentication that is more than a fixed header: OAuth 1.0a and AWS Signature
-Version 4 request signing, and mutual-TLS client certificates.
+Version 4 request signing, mutual-TLS client certificates, HTTP Digest challenges and OAuth 2.0
+client-credentials tokens.
 
 ``Normaliser._auth`` hands these types here. Policy (``docs/semantics-policy.md``): implemented
 with well-kept libraries where the spec carries what they need, otherwise refused with the type's
@@ -24,6 +25,17 @@ Libraries the generated packages use, only when a spec needs them:
   (``aws-requests-auth``, unmaintained since 2020; ``requests-aws4auth``) are tied to
   ``requests``.
 * mutual TLS: the standard ``ssl`` module; ``cryptography`` reads PKCS#12 stores.
+* HTTP Digest (RFC 7616): aiohttp's own ``DigestAuthMiddleware`` (aiohttp 3.12+, so no new
+  dependency): it answers the 401 challenge (MD5, SHA-256, SHA-512 and their ``-sess`` forms,
+  ``qop=auth``/``auth-int``), then answers later requests preemptively with the cached nonce and
+  an increasing nonce count. The engine only hands the credentials to Restlet (semantics §2.8).
+* OAuth 2.0 client credentials (RFC 6749 §4.4): the engine's ``oauth2`` is inbound-only and a
+  no-op on consumes (§2.8). With ``tokenEndpoint``, ``clientId`` and ``clientSecret`` the
+  generated client fetches a token (client authentication ``client_secret_basic`` by default,
+  ``client_secret_post`` on request), caches it until shortly before ``expires_in`` runs out,
+  and fetches a new one once when the upstream answers 401. No OAuth library fits: the
+  maintained ones (Authlib, requests-oauthlib) are built on httpx or requests, not aiohttp, and
+  the grant is one form POST.
 """
 
 from __future__ import annotations
@@ -36,7 +48,9 @@ from naftiko_gen.model import (
     OAUTH1_METHODS,
     AwsSigV4Auth,
     CertificateAuth,
+    DigestAuth,
     OAuth1Auth,
+    OAuth2ClientCredentials,
     UpstreamAuth,
 )
 
@@ -46,7 +60,11 @@ if TYPE_CHECKING:
 OAUTH1 = "oauth1"
 AWS_SIG_V4 = ("aws-sig-v4", "aws-signature-v4")
 CERTIFICATE = "certificate"
-TYPES = (OAUTH1, *AWS_SIG_V4, CERTIFICATE)
+DIGEST = "digest"
+OAUTH2 = "oauth2"
+TYPES = (OAUTH1, *AWS_SIG_V4, CERTIFICATE, DIGEST, OAUTH2)
+# Client authentication at the token endpoint (RFC 7591 names; RFC 6749 §2.3.1).
+TOKEN_AUTH_METHODS = {"client_secret_basic": "basic", "client_secret_post": "body"}
 
 # The standard variables of every AWS SDK, used when the spec names no credentials.
 AWS_ENV_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -67,6 +85,10 @@ def consumed_auth(
         return _Reader(normaliser, auth, where, "unsupported-auth-oauth1").oauth1()
     if kind in AWS_SIG_V4:
         return _Reader(normaliser, auth, where, "unsupported-auth-aws-sig-v4").aws_sigv4()
+    if kind == DIGEST:
+        return _Reader(normaliser, auth, where, "unsupported-auth-digest").digest()
+    if kind == OAUTH2:
+        return _Reader(normaliser, auth, where, "unsupported-auth-oauth2").oauth2()
     return _Reader(normaliser, auth, where, "unsupported-auth-certificate").certificate()
 
 
@@ -283,4 +305,81 @@ class _Reader:
             cert_source=self.source(cert_path, "certPath"),
             key_path_expr=key_path,
             password_expr=password,
+        )
+
+    # -- HTTP Digest ---------------------------------------------------------------------------
+
+    def digest(self) -> DigestAuth | None:
+        username = self.value("username")
+        password = self.value("password")
+        if not self.ok:
+            return None
+        if username is None or password is None:
+            self.refuse(
+                "digest authentication needs 'username' and 'password' (e.g. '{{API_USER}}' and "
+                "'{{API_PASSWORD}}' from a bind) to answer the upstream's challenge"
+            )
+            return None
+        return DigestAuth(username_expr=username, password_expr=password)
+
+    # -- OAuth 2.0 client credentials ----------------------------------------------------------
+
+    def oauth2(self) -> OAuth2ClientCredentials | None:
+        grant = str(self.auth.get("grantType") or "client_credentials")
+        if grant != "client_credentials":
+            self.refuse(
+                f"oauth2 grantType {grant!r} cannot run unattended; a consumed API can only use "
+                "the client_credentials grant",
+                "grantType",
+            )
+            return None
+        token_url = self.value("tokenEndpoint")
+        client_id = self.value("clientId")
+        client_secret = self.value("clientSecret")
+        if not self.ok:
+            return None
+        missing = [
+            key
+            for key, expr in (
+                ("tokenEndpoint", token_url),
+                ("clientId", client_id),
+                ("clientSecret", client_secret),
+            )
+            if expr is None
+        ]
+        if missing:
+            self.refuse(
+                "oauth2 on a consumes entry fetches tokens with the client credentials grant "
+                f"and needs {', '.join(repr(k) for k in missing)} (the token endpoint URL, and "
+                "the client id and secret from binds, e.g. '{{CLIENT_SECRET}}'); the engine "
+                "treats consumed oauth2 as a no-op and sends no token"
+            )
+            return None
+        assert token_url is not None and client_id is not None and client_secret is not None
+        literal = str(self.auth.get("tokenEndpoint"))
+        if "{" not in literal and "$" not in literal and not re.match(r"^https?://\S+$", literal):
+            self.refuse(
+                f"oauth2 tokenEndpoint {literal!r} must be an absolute http(s) URL",
+                "tokenEndpoint",
+            )
+            return None
+        method = str(self.auth.get("tokenEndpointAuthMethod") or "client_secret_basic")
+        if method not in TOKEN_AUTH_METHODS:
+            self.refuse(
+                f"oauth2 tokenEndpointAuthMethod {method!r} is not supported; use "
+                + " or ".join(TOKEN_AUTH_METHODS),
+                "tokenEndpointAuthMethod",
+            )
+            return None
+        scopes = self.auth.get("scopes")
+        if isinstance(scopes, str):
+            scopes = scopes.split()
+        audience = self.auth.get("audience")
+        return OAuth2ClientCredentials(
+            token_url_expr=token_url,
+            client_id_expr=client_id,
+            client_secret_expr=client_secret,
+            scopes=tuple(str(scope) for scope in scopes or ()),
+            audience=str(audience) if audience else None,
+            client_auth="basic" if TOKEN_AUTH_METHODS[method] == "basic" else "body",
         )

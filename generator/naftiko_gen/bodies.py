@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from naftiko_gen.pyliteral import py
 
-BodyKind = Literal["json", "text"]
+BodyKind = Literal["json", "text", "multipart"]
 # resolve(name, whole) → Python expression for a placeholder; ``whole`` is True when the
 # placeholder is an entire JSON value (so its type is kept), False when it is part of a text.
 Resolver = Callable[[str, bool], str]
@@ -28,6 +28,10 @@ TEXT_TYPES = {
     "sparql": "application/sparql-query",
     "formUrlEncoded": "application/x-www-form-urlencoded",
 }
+# Real-world spellings of the official types.
+ALIASES = {"multipart": "multipartForm", "form": "formUrlEncoded"}
+MULTIPART = "multipart/form-data"
+_PART_KEYS = {"name", "value", "filename", "contentType"}
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 _MARK = "@@naftiko-placeholder-{}@@"
 _MARK_PATTERN = re.compile(r"@@naftiko-placeholder-(\d+)@@")
@@ -53,7 +57,10 @@ def plan_body(body: Any, resolve: Resolver) -> BodyPlan:
         return _string_body(body, resolve)
     if isinstance(body, dict) and ("data" in body or "type" in body):
         kind = str(body.get("type") or "json")
+        kind = ALIASES.get(kind, kind)
         data = body.get("data")
+        if kind == "multipartForm":
+            return _multipart(data, resolve)
         if kind == "json":
             if isinstance(data, str):
                 return _string_body(data, resolve)
@@ -67,9 +74,40 @@ def plan_body(body: Any, resolve: Resolver) -> BodyPlan:
         raise BodyProblem(
             "unsupported-body-type",
             f"request body type {kind!r} is not generated yet "
-            f"(supported: json, {', '.join(TEXT_TYPES)})",
+            f"(supported: json, {', '.join(TEXT_TYPES)}, multipartForm)",
         )
     return BodyPlan("json", _value(body, resolve), "application/json")
+
+
+def _multipart(data: Any, resolve: Resolver) -> BodyPlan:
+    """``multipartForm``: one part per member of an object (``{field: value}``), or per item of a
+    list of ``{name, value, filename?, contentType?}``. The client builds the parts with aiohttp's
+    ``FormData``; a part whose whole-value placeholder is absent is left out."""
+    parts: list[tuple[Any, Any, Any, Any]] = []
+    if isinstance(data, dict):
+        parts = [(name, value, None, None) for name, value in data.items()]
+    elif isinstance(data, list) and all(
+        isinstance(item, dict) and "name" in item and set(item) <= _PART_KEYS for item in data
+    ):
+        parts = [
+            (item["name"], item.get("value"), item.get("filename"), item.get("contentType"))
+            for item in data
+        ]
+    else:
+        raise BodyProblem(
+            "unsupported-body-type",
+            "a multipartForm body needs 'data' as an object ({field: value}) or a list of "
+            "{name, value, filename?, contentType?}",
+        )
+    exprs = []
+    for name, value, filename, content_type in parts:
+        if isinstance(value, dict | list):
+            value = json.dumps(value)
+        part_value = _value(value, resolve) if isinstance(value, str) else py(value)
+        file_expr = _text(str(filename), resolve) if filename is not None else "None"
+        type_expr = py(str(content_type)) if content_type is not None else "None"
+        exprs.append(f"({py(str(name))}, {part_value}, {file_expr}, {type_expr})")
+    return BodyPlan("multipart", "[" + ", ".join(exprs) + "]", MULTIPART)
 
 
 def _string_body(template: str, resolve: Resolver) -> BodyPlan:
@@ -132,6 +170,12 @@ def _value(node: Any, resolve: Resolver) -> str:
     if isinstance(node, list):
         return "[" + ", ".join(_value(v, resolve) for v in node) + "]"
     return py(node)
+
+
+def text_expr(template: str, resolve: Resolver) -> str:
+    """A parameter value: a text with placeholders, or one whole placeholder (its value as is)."""
+    whole = _PLACEHOLDER.fullmatch(template.strip())
+    return resolve(whole.group(1), False) if whole else _text(template, resolve)
 
 
 def _text(template: str, resolve: Resolver) -> str:

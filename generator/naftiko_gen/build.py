@@ -11,7 +11,7 @@ from naftiko_gen.formatting import format_files
 from naftiko_gen.loader import load_spec
 from naftiko_gen.model import Capability
 from naftiko_gen.normalise import normalise
-from naftiko_gen.official_shape import official_shape
+from naftiko_gen.official_shape import ignored_keywords, official_shape
 from naftiko_gen.render import render_package
 from naftiko_gen.schema_check import check_schema
 from naftiko_gen.writer import with_manifest
@@ -38,7 +38,9 @@ def validate(spec_path: Path, *, strict: bool = False) -> tuple[Capability, list
         )
     except SpecError as exc:
         raise SpecError(_merge(schema.diagnostics, exc.diagnostics, strict)) from None
-    diagnostics = _merge(schema.diagnostics + official_shape(spec), diagnostics, strict)
+    diagnostics = _merge(
+        schema.diagnostics + official_shape(spec) + ignored_keywords(spec), diagnostics, strict
+    )
     if any(d.level is Level.ERROR for d in diagnostics):
         raise SpecError(diagnostics)
     return model, diagnostics

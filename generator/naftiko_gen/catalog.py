@@ -20,6 +20,8 @@ def catalog_document(model: Capability) -> dict[str, Any]:
         }
     if model.mcp is not None:
         document["tools"] = [_tool(tool) for tool in model.mcp.tools]
+    if model.mcp_stdio is not None:
+        document["stdio_tools"] = [_tool(tool) for tool in model.mcp_stdio.tools]
     return document
 
 
@@ -30,6 +32,10 @@ def _tool(tool: McpTool) -> dict[str, Any]:
         wire["title"] = tool.title
     wire["description"] = tool.description
     wire["inputSchema"] = tool.input_schema
-    if tool.annotations:
-        wire["annotations"] = tool.annotations
+    if tool.output_schema:
+        wire["outputSchema"] = tool.output_schema
+    # The engine publishes the label twice: as the title and as annotations.title (§4.4).
+    annotations = {"title": tool.title, **tool.annotations} if tool.title else tool.annotations
+    if annotations:
+        wire["annotations"] = annotations
     return wire

@@ -37,6 +37,7 @@ HINTS: Final[dict[str, str]] = {
     # -- shape (warnings) ------------------------------------------------------------------------
     "unknown-key": "remove the key or fix its spelling; naftiko-gen ignores it",
     "misspelt-key": "rename the key to the one suggested",
+    "ignored-keyword": "remove the key: the generated package cannot act on it",
     "official-shape": "accepted by naftiko-gen, but the official alpha2 schema (and the Naftiko "
     "engine) reject it; rewrite it as shown to stay portable",
     # -- binds and variables ---------------------------------------------------------------------
@@ -56,23 +57,45 @@ HINTS: Final[dict[str, str]] = {
     "import-not-found": "import a namespace the file declares under `consumes`",
     "nested-import": "import the file that declares the namespace itself",
     "apikey-key": "add `key: X-Api-Key` (the header or query parameter name) to the apikey block",
-    "unsupported-auth": "use bearer, basic, apikey, oauth1, aws-sig-v4 or certificate, or pass "
-    "the credential as a header parameter",
+    "unsupported-auth": "use bearer, basic, digest, apikey, oauth1, oauth2 (client credentials), "
+    "aws-sig-v4 or certificate, or pass the credential as a header parameter",
     "unsupported-auth-oauth1": "give oauth1 a consumerKey and a signingKey (RSA) or consumerSecret "
     "(HMAC), from binds",
     "unsupported-auth-aws-sig-v4": "give the service (`service:`), or use an *.amazonaws.com "
     "baseUri",
     "unsupported-auth-certificate": "give the client certificate (certificate/keystore) from binds",
+    "unsupported-auth-digest": "give digest a username and a password, from binds",
+    "unsupported-auth-oauth2": "give a consumed oauth2 tokenEndpoint, clientId and clientSecret "
+    "(client credentials grant), or use bearer with a token from a bind",
     "unsupported-template": "use `{{VAR}}` for a bind variable or `{{tools.x}}`/`{{rest.x}}` for "
     "an input",
     "bad-header": "use a header name that is an HTTP token (letters, digits, '-', '_', '.') and a "
     "value without line breaks or other control characters",
-    "ignored-adapter-parameter": "adapter-level parameters must be headers with a `value`",
+    "ignored-adapter-parameter": "adapter-level parameters are sent on every request: use `in: "
+    "header`, `query`, `cookie`, `path` or `environment`, or move the parameter to the operation",
     "unnamed-operation": "give the consumed operation a `name` so it can be called",
     "duplicate-operation": "rename one of the operations; calls go to the first",
     "unnamed-parameter": "give the parameter a `name`, or remove it",
-    "unsupported-parameter-location": "use `in: path`, `query`, `header` or `body`",
+    "unsupported-parameter-location": "use `in: path`, `query`, `header`, `cookie`, `body`, "
+    "`formData` or `environment`",
+    "bad-cookie": "name the cookie with an HTTP token: letters, digits and - _ . ! # $ % & ' * "
+    "+ ^ ~ only",
+    "bad-environment-parameter": "name an environment variable (letters, digits, `_`), or give "
+    "the parameter a `value`",
     "unused-path-parameter": "add `{name}` to the resource path, or declare it `in: query`",
+    # -- consumed outputRawFormat / outputSchema (cases in tests/unit/test_formats.py) ------------
+    "unsupported-output-format": "use json, xml, yaml, csv, tsv, psv, html, markdown, avro or "
+    "binary (pass-through)",
+    "unsupported-output-format-protobuf": "install naftiko-gen's protobuf extra (`pip install "
+    "'naftiko-gen[protobuf]'`: grpcio-tools compiles the .proto at build time)",
+    "output-schema-missing": "add `outputSchema: <file>.avsc` (avro) or `<file>.proto` "
+    "(protobuf), a path relative to the spec",
+    "output-schema-unreadable": "make the schema file exist at that path (relative to the spec "
+    "that declares the operation)",
+    "output-schema-invalid": "fix the schema: an avro outputSchema is an .avsc JSON document, a "
+    "protobuf one a .proto file that protoc compiles and that declares a message, an html one a "
+    "CSS selector",
+    "output-schema-ignored": "remove outputSchema: only avro, protobuf, html and markdown read it",
     # -- exposes ---------------------------------------------------------------------------------
     "unsupported-adapter": "naftiko-gen generates rest, mcp, skill and control adapters",
     "multiple-mcp": "merge the MCP adapters' tools into one adapter, or split the capability",
@@ -84,13 +107,54 @@ HINTS: Final[dict[str, str]] = {
     "tool-name-sanitised": "use only letters, digits, '_', '-' and '.' in tool names",
     "tool-name-too-long": "use a name of at most 64 characters (MCP clients refuse longer ones)",
     "too-many-tools": "split the capability: many MCP clients cap tools at 128",
-    "unsupported-operation": "add `call: <namespace>.<operation>` (steps, mocks and ref come "
-    "with a later release)",
-    "unsupported-tool": "add `call: <namespace>.<operation>` (steps, mocks and ref come with a "
-    "later release)",
-    "unsupported-mcp-feature": "MCP resources and prompts come with a later release",
-    "unsupported-output": "use `mapping: $.` (the whole body) or a path such as `mapping: $.data`",
-    "unsupported-body-type": "use a json, text, xml, sparql or formUrlEncoded body",
+    "no-behaviour": "add `call: <namespace>.<operation>`, `steps`, `ref: <aggregate>.<function>`, "
+    "or output parameters with a `value` (a mock)",
+    "bad-jsonpath": "write an RFC 9535 JSONPath such as `$.data.items[0].name` or "
+    "`$['odd key']`",
+    "bad-template": "use only `{{name}}` or `{{step.field}}` variables (no Mustache sections)",
+    "bad-step": "give each step a unique `name` and `type: call` (with `call`) or `type: lookup` "
+    "(with `index`, `match`, `lookupValue`)",
+    "unknown-step": "name an earlier step as the lookup `index`",
+    "bad-mapping": "write `{targetName: a.b, value: $.step.field}`",
+    "unsupported-script-language": "replace the script step with call and lookup steps, or run "
+    "the script in a service the capability calls",
+    "unsupported-python-script": "replace the script step with call and lookup steps (or output "
+    "shaping), or run the script in a service the capability calls",
+    "unknown-ref": "write `ref: <aggregateNamespace>.<function>` naming a function under "
+    "`capability.aggregates`",
+    "duplicate-aggregate-function": "rename one of the aggregate functions",
+    "bad-aggregate-function": "give the aggregate function a `name`",
+    "broken-aggregate-function": "fix the aggregate function's problems reported above",
+    "ref-overrides-ignored": "remove the key: an operation with `ref` does what the aggregate "
+    "function defines",
+    # -- MCP resources and prompts (cases in tests/unit/test_mcp_extras.py) ----------------------
+    "resource-incomplete": "give the MCP resource a `name` and a `uri`",
+    "duplicate-resource": "give each MCP resource its own `name` and `uri`; the first is kept",
+    "unsupported-resource": "back the resource with `call: <namespace>.<operation>` or "
+    "`location: ./folder` (steps come with a later release)",
+    "resource-bad-uri": "write each template variable once, as `{name}` (letters, digits, `_`, "
+    "`-`)",
+    "resource-unbound-parameter": "add `{param}` to the resource uri, or give the parameter a "
+    "value in `with`",
+    "resource-location-not-found": "point `location` at a folder next to the spec (./docs) or a "
+    "file:/// folder; it is read at build time",
+    "resource-location-too-large": "point `location` at a smaller folder",
+    "resource-location-empty": "put the files to serve in the folder, or remove the resource",
+    "resource-file-skipped": "keep the file inside the folder (no links out of it)",
+    "prompt-incomplete": "give the prompt (and each of its arguments) a `name`",
+    "duplicate-prompt": "rename one of the prompts; the first one is kept",
+    "prompt-bad-message": "write `template: [{role: user, content: ...}]` or `location: "
+    "./prompt.md`",
+    "prompt-location-not-found": "point `location` at a UTF-8 file next to the spec (or "
+    "file:///path); it is read at build time",
+    # -- REST forward (cases in tests/unit/test_forward.py) --------------------------------------
+    "bad-forward": "write `forward: {targetNamespace: <consumes namespace>}`",
+    "unsupported-forward-path": "end the path with `/{{path}}` (the part sent upstream), or use "
+    "no placeholder at all",
+    "forward-header-dropped": "remove the header from `trustedHeaders`: hop-by-hop and proxy "
+    "fields are never forwarded",
+    "unsupported-body-type": "use a json, text, xml, sparql, formUrlEncoded or multipartForm body "
+    "(multipartForm data: an object, or a list of {name, value, filename?, contentType?})",
     "unknown-hint": "use readOnly, destructive, idempotent or openWorld",
     "bad-call": "write `call: <namespace>.<operation>`",
     "unknown-namespace": "call a namespace declared under `consumes`",

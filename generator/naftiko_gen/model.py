@@ -12,11 +12,13 @@ from typing import Any, Literal
 
 from naftiko_gen.bodies import BodyPlan
 from naftiko_gen.control import ControlAdapter
+from naftiko_gen.formats import OutputFormat
 from naftiko_gen.inbound_auth import InboundAuth
 
 JsonType = Literal["string", "integer", "number", "boolean", "object", "array", "any"]
-# "template": a value only used inside the operation's body template.
-UpstreamLocation = Literal["path", "query", "header", "body", "template"]
+# "template": a value only used inside the operation's body template (or another parameter's
+# value); "form": a part of a multipart/form-data body (``in: formData``).
+UpstreamLocation = Literal["path", "query", "header", "cookie", "body", "form", "template"]
 RestSource = Literal["path", "query", "body"]
 SkillMode = Literal["rest", "mcp"]
 
@@ -55,12 +57,20 @@ class UpstreamParam:
     json_type: JsonType
     required: bool
     description: str
+    # A parameter with a ``value``/``template``: a Python expression the client method computes
+    # (from bind variables and its other arguments); it is then no argument of the method.
+    value_expr: str | None = None
 
     @property
     def python_type(self) -> str:
         if self.location == "body":
             return "Any"
         return PYTHON_TYPES[self.json_type]
+
+    @property
+    def expr(self) -> str:
+        """What the client method sends: the computed value, else the argument."""
+        return self.value_expr if self.value_expr is not None else self.arg
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,8 @@ class UpstreamOperation:
     params: tuple[UpstreamParam, ...]
     description: str
     body: BodyPlan | None = None
+    # outputRawFormat other than json: how the client decodes the answer (see formats.py).
+    output: OutputFormat | None = None
 
     @property
     def query_params(self) -> tuple[UpstreamParam, ...]:
@@ -83,14 +95,26 @@ class UpstreamOperation:
         return tuple(p for p in self.params if p.location == "header")
 
     @property
+    def cookie_params(self) -> tuple[UpstreamParam, ...]:
+        return tuple(p for p in self.params if p.location == "cookie")
+
+    @property
+    def uses_vars(self) -> bool:
+        """Whether the method computes a value from bind variables (``self._vars``)."""
+        exprs = [p.value_expr or "" for p in self.params] + [self.body.expr if self.body else ""]
+        return any("self._vars." in expr for expr in exprs)
+
+    @property
     def sends_empty_body(self) -> bool:
         """POST/PUT/PATCH always carry a body (possibly empty) so Content-Length is always sent."""
         return self.body is None and self.http_method in ("POST", "PUT", "PATCH")
 
     @property
     def signature_params(self) -> tuple[UpstreamParam, ...]:
-        """Required parameters first so the generated signature reads naturally."""
-        return tuple(sorted(self.params, key=lambda p: not p.required))
+        """Required parameters first so the generated signature reads naturally; computed ones
+        are no arguments."""
+        arguments = [p for p in self.params if p.value_expr is None]
+        return tuple(sorted(arguments, key=lambda p: not p.required))
 
 
 OAUTH1_METHODS = ("HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512", "RSA-SHA1", "RSA-SHA256", "RSA-SHA512")
@@ -140,7 +164,30 @@ class CertificateAuth:
     password_expr: str | None
 
 
-UpstreamAuth = OAuth1Auth | AwsSigV4Auth | CertificateAuth
+@dataclass(frozen=True)
+class DigestAuth:
+    """HTTP Digest (RFC 7616): answered per challenge by aiohttp's ``DigestAuthMiddleware``."""
+
+    username_expr: str
+    password_expr: str
+
+
+@dataclass(frozen=True)
+class OAuth2ClientCredentials:
+    """OAuth 2.0 client credentials grant (RFC 6749 §4.4): a token fetched from the token
+    endpoint, cached until shortly before it expires, fetched again once after a 401."""
+
+    token_url_expr: str
+    client_id_expr: str
+    client_secret_expr: str
+    scopes: tuple[str, ...]
+    audience: str | None
+    # "basic": client id and secret in an Authorization header (RFC 6749 §2.3.1); "body": as
+    # form fields.
+    client_auth: Literal["basic", "body"]
+
+
+UpstreamAuth = OAuth1Auth | AwsSigV4Auth | CertificateAuth | DigestAuth | OAuth2ClientCredentials
 
 
 @dataclass(frozen=True)
@@ -159,14 +206,40 @@ class Upstream:
     description: str
     # Auth that is more than fixed headers (request signing, client certificates); see auth.py.
     auth: UpstreamAuth | None = None
+    # Adapter-level ``in: cookie`` parameters with a value: sent on every request.
+    cookies: tuple[tuple[str, str], ...] = ()
 
     @property
     def uses_base64(self) -> bool:
         return any("base64" in expr for _, expr in self.headers)
 
     def body_uses(self, helper: str) -> bool:
-        """Whether a body expression calls ``helper``, so the module defines only what it uses."""
-        return any(op.body and f"{helper}(" in op.body.expr for op in self.operations)
+        """Whether a body or computed parameter expression calls ``helper``, so the module
+        defines only what it uses."""
+        exprs = [op.body.expr for op in self.operations if op.body]
+        exprs += [p.value_expr for op in self.operations for p in op.params if p.value_expr]
+        return any(f"{helper}(" in expr for expr in exprs)
+
+    @property
+    def uses_vars(self) -> bool:
+        return any(op.uses_vars for op in self.operations)
+
+    @property
+    def sends_cookies(self) -> bool:
+        return bool(self.cookies) or any(op.cookie_params for op in self.operations)
+
+    @property
+    def digest(self) -> DigestAuth | None:
+        return self.auth if isinstance(self.auth, DigestAuth) else None
+
+    @property
+    def oauth2(self) -> OAuth2ClientCredentials | None:
+        return self.auth if isinstance(self.auth, OAuth2ClientCredentials) else None
+
+    @property
+    def loads_key_material(self) -> bool:
+        """Signing keys or certificates that ``load_settings`` reads at start-up."""
+        return self.oauth1 is not None or self.aws_sigv4 is not None or self.certificate is not None
 
     @property
     def oauth1(self) -> OAuth1Auth | None:
@@ -220,8 +293,97 @@ class Call:
     upstream_attr: str
     operation: UpstreamOperation
     bindings: tuple[Binding, ...]
-    # Steps into the upstream's JSON answer (``mapping: $.a.b``); empty means the whole body.
-    output_path: tuple[str | int, ...] = ()
+
+    @property
+    def renders(self) -> bool:
+        """A ``with`` value is a Mustache template rendered at run time (``shaping.render``)."""
+        return any(b.constant_expr and "arguments" in b.constant_expr for b in self.bindings)
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """One upstream call. ``outputs_expr`` (a tuple of ``shaping.Output``) shapes its JSON answer;
+    without it the answer passes through unchanged."""
+
+    function: str
+    call: Call
+    outputs_expr: str | None = None
+    # An aggregate function (``ref``): generated once in operations.py, whatever it does.
+    shared: bool = False
+    kind: Literal["call"] = "call"
+
+    @property
+    def inline(self) -> bool:
+        """A plain pass-through call, written in the adapter itself (no operations.py)."""
+        return self.outputs_expr is None and not self.shared and not self.call.renders
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return (self.call,)
+
+
+@dataclass(frozen=True)
+class MockPlan:
+    """No upstream call: the answer is built from the output ``value``s (semantics §5.3)."""
+
+    function: str
+    outputs_expr: str
+    kind: Literal["mock"] = "mock"
+    inline: Literal[False] = False
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class CallStep:
+    """An orchestration ``call`` step; ``projection_expr`` are the consumed operation's outputs."""
+
+    name: str
+    call: Call
+    projection_expr: str | None
+    kind: Literal["call"] = "call"
+
+
+@dataclass(frozen=True)
+class LookupStep:
+    """An orchestration ``lookup`` step: rows of an earlier step matched against a value."""
+
+    name: str
+    index: str
+    match: str
+    # ``lookupValue``: an RFC 9535 path into the step outputs (compiled once), or an expression.
+    value_path: str | None
+    value_expr: str | None
+    fields: tuple[str, ...]
+    kind: Literal["lookup"] = "lookup"
+
+
+@dataclass(frozen=True)
+class StepsPlan:
+    """Orchestrated steps whose outputs ``mappings`` assemble into the answer (semantics §3.6)."""
+
+    function: str
+    steps: tuple[CallStep | LookupStep, ...]
+    mappings_expr: str
+    kind: Literal["steps"] = "steps"
+    inline: Literal[False] = False
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return tuple(step.call for step in self.steps if isinstance(step, CallStep))
+
+    @property
+    def looks_up(self) -> bool:
+        return any(isinstance(step, LookupStep) for step in self.steps)
+
+    @property
+    def projects(self) -> bool:
+        return any(isinstance(s, CallStep) and s.projection_expr for s in self.steps)
+
+
+Behaviour = CallPlan | MockPlan | StepsPlan
 
 
 @dataclass(frozen=True)
@@ -233,7 +395,11 @@ class RestOperation:
     summary: str
     description: str
     inputs: tuple[Input, ...]
-    call: Call
+    behaviour: Behaviour
+
+    @property
+    def call(self) -> Call | None:
+        return self.behaviour.call if isinstance(self.behaviour, CallPlan) else None
 
     @property
     def reads_body(self) -> bool:
@@ -255,6 +421,24 @@ class RestOperation:
 
 
 @dataclass(frozen=True)
+class Forward:
+    """A REST forward (proxy) rule (semantics §3.8): requests under ``route`` go to the upstream
+    ``upstream_attr`` with the same method, query and body; ``tail`` (the ``{path}`` part of the
+    route, possibly several segments) is appended to its base URI."""
+
+    route: str
+    tail: bool
+    upstream_attr: str
+    namespace: str
+    # Route text before the tail: stripped from the raw request path to find the tail.
+    prefix: str
+    handler: str
+    # Lower-case names of the caller's headers that are copied (besides Content-Type); includes
+    # ``authorization`` only when the namespace has no authentication of its own (as the engine).
+    trusted_headers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class McpTool:
     name: str
     handler: str
@@ -262,7 +446,12 @@ class McpTool:
     description: str
     annotations: dict[str, bool]
     inputs: tuple[Input, ...]
-    call: Call
+    behaviour: Behaviour
+    output_schema: dict[str, Any] | None = None
+
+    @property
+    def call(self) -> Call | None:
+        return self.behaviour.call if isinstance(self.behaviour, CallPlan) else None
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -276,14 +465,15 @@ class RestAdapter:
     description: str
     operations: tuple[RestOperation, ...]
     auth: InboundAuth | None = None
+    forwards: tuple[Forward, ...] = ()
 
     @property
     def takes_inputs(self) -> bool:
         return any(op.inputs for op in self.operations)
 
     @property
-    def selects_outputs(self) -> bool:
-        return any(op.call.output_path for op in self.operations)
+    def uses_operations(self) -> bool:
+        return any(not op.behaviour.inline for op in self.operations)
 
     @property
     def uses_lookup(self) -> bool:
@@ -304,16 +494,81 @@ class RestAdapter:
 
 
 @dataclass(frozen=True)
+class StaticResourceFile:
+    """One file of a static resource's ``location`` folder, read at build time."""
+
+    uri: str
+    name: str
+    mime_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class McpResource:
+    """An MCP resource (semantics §4.7): static files (``files``), or dynamic, backed by ``call``.
+
+    A dynamic resource whose ``uri`` holds ``{p}`` is a template: ``pattern`` (a regular
+    expression, one group per variable) matches the URIs it reads, ``variables`` names the groups.
+    """
+
+    name: str
+    title: str
+    description: str
+    uri: str
+    mime_type: str | None
+    pattern: str
+    variables: tuple[str, ...] = ()
+    handler: str | None = None
+    call: Call | None = None
+    files: tuple[StaticResourceFile, ...] | None = None
+
+    @property
+    def is_template(self) -> bool:
+        return self.call is not None and bool(self.variables)
+
+
+@dataclass(frozen=True)
+class PromptArgument:
+    name: str
+    title: str | None
+    description: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class McpPrompt:
+    """A prompt template: messages whose ``{{arg}}`` placeholders take the caller's arguments."""
+
+    name: str
+    title: str | None
+    description: str
+    arguments: tuple[PromptArgument, ...]
+    messages: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class McpAdapter:
     namespace: str
     port: int
     description: str
     tools: tuple[McpTool, ...]
     auth: InboundAuth | None = None
+    resources: tuple[McpResource, ...] = ()
+    prompts: tuple[McpPrompt, ...] = ()
 
     @property
-    def selects_outputs(self) -> bool:
-        return any(tool.call.output_path for tool in self.tools)
+    def uses_operations(self) -> bool:
+        return any(not tool.behaviour.inline for tool in self.tools)
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        """Every upstream call of the adapter: its tools', then its dynamic resources'."""
+        resource_calls = tuple(r.call for r in self.resources if r.call is not None)
+        return tuple(c for tool in self.tools for c in tool.behaviour.calls) + resource_calls
+
+    @property
+    def dynamic_resources(self) -> tuple[McpResource, ...]:
+        return tuple(r for r in self.resources if r.call is not None)
 
 
 @dataclass(frozen=True)
@@ -390,6 +645,9 @@ class Capability:
     openapi: dict[str, Any]
     skill: SkillAdapter | None = None
     control: ControlAdapter | None = None
+    # A second MCP adapter with ``transport: stdio`` beside an http one: ``mcp-stdio`` serves it
+    # (its own tools, resources and prompts), ``serve`` the http one.
+    mcp_stdio: McpAdapter | None = None
 
     @property
     def adapter_kinds(self) -> tuple[str, ...]:
@@ -429,10 +687,53 @@ class Capability:
         return any(upstream.body_uses(helper) for upstream in self.upstreams)
 
     @property
+    def output_formats(self) -> tuple[OutputFormat, ...]:
+        """The outputRawFormat plans of every generated operation (json ones have none)."""
+        return tuple(op.output for u in self.upstreams for op in u.operations if op.output)
+
+    def decodes(self, format_name: str) -> bool:
+        """Whether some answer is decoded from ``format_name``: ``formats.py`` holds only those
+        decoders, and the generated pyproject only their libraries."""
+        return any(f.name == format_name and f.decodes for f in self.output_formats)
+
+    @property
+    def decodes_text(self) -> bool:
+        """Some decoded answer is text read in its Content-Type's charset."""
+        return any(f.decodes and f.reads_charset for f in self.output_formats)
+
+    @property
+    def decodes_outputs(self) -> bool:
+        """Some answer is decoded to JSON by the client (``UpstreamResponse.json()``)."""
+        return any(f.decodes for f in self.output_formats)
+
+    @property
     def sends_text_bodies(self) -> bool:
         return any(
             op.body and op.body.kind == "text" for u in self.upstreams for op in u.operations
         )
+
+    @property
+    def forwards(self) -> bool:
+        return self.rest is not None and bool(self.rest.forwards)
+
+    @property
+    def sends_multipart(self) -> bool:
+        return any(
+            op.body and op.body.kind == "multipart" for u in self.upstreams for op in u.operations
+        )
+
+    @property
+    def sends_cookies(self) -> bool:
+        return any(upstream.sends_cookies for upstream in self.upstreams)
+
+    @property
+    def uses_oauth2(self) -> bool:
+        return any(upstream.oauth2 for upstream in self.upstreams)
+
+    @property
+    def needs_recent_aiohttp(self) -> bool:
+        """Digest auth (``DigestAuthMiddleware``) and multipart bodies (``as_bytes``)."""
+        return self.sends_multipart or any(upstream.digest for upstream in self.upstreams)
 
     @property
     def bind_files(self) -> bool:
@@ -446,10 +747,65 @@ class Capability:
         )
 
     @property
-    def selects_outputs(self) -> bool:
-        calls = [op.call for op in (self.rest.operations if self.rest else ())]
-        calls += [tool.call for tool in (self.mcp.tools if self.mcp else ())]
-        return any(call.output_path for call in calls)
+    def behaviours(self) -> tuple[Behaviour, ...]:
+        """What operations.py defines: every behaviour not written inline, once (an aggregate
+        function shared by a REST operation and an MCP tool is one function)."""
+        found: dict[str, Behaviour] = {}
+        tools = [
+            *(self.mcp.tools if self.mcp else ()),
+            *(self.mcp_stdio.tools if self.mcp_stdio else ()),
+        ]
+        for behaviour in [op.behaviour for op in (self.rest.operations if self.rest else ())] + [
+            tool.behaviour for tool in tools
+        ]:
+            if not behaviour.inline:
+                found.setdefault(behaviour.function, behaviour)
+        return tuple(found.values())
+
+    @property
+    def operations_helpers(self) -> tuple[str, ...]:
+        """The names operations.py imports from shaping.py: only those it uses."""
+        names: set[str] = {"Shaped"}
+        texts: list[str] = []
+        for behaviour in self.behaviours:
+            texts += [b.constant_expr or "" for call in behaviour.calls for b in call.bindings]
+            if isinstance(behaviour, CallPlan) and behaviour.outputs_expr:
+                names |= {"Output", "shaped"}
+                texts.append(behaviour.outputs_expr)
+            elif isinstance(behaviour, MockPlan):
+                names |= {"Output", "mocked"}
+                texts.append(behaviour.outputs_expr)
+            elif isinstance(behaviour, StepsPlan):
+                names |= {"mapped", "step_output"}
+                texts.append(behaviour.mappings_expr)
+                for step in behaviour.steps:
+                    if isinstance(step, LookupStep):
+                        names |= {"lookup", "select"} if step.value_path else {"lookup"}
+                        texts.append(step.value_expr or "path(")
+                    elif step.projection_expr:
+                        names.add("Output")
+                        texts.append(step.projection_expr)
+        for helper in ("path", "render", "resolve", "select"):
+            if any(f"{helper}(" in text for text in texts):
+                names.add(helper)
+        return tuple(sorted(names, key=lambda name: (name[0].islower(), name)))
+
+    def shaping_uses(self, feature: str) -> bool:
+        """Whether generated code needs a shaping helper: only what the spec uses is emitted."""
+        behaviours = self.behaviours
+        if feature == "outputs":
+            return any(isinstance(b, CallPlan) and b.outputs_expr for b in behaviours)
+        if feature == "mock":
+            return any(isinstance(b, MockPlan) for b in behaviours)
+        if feature == "steps":
+            return any(isinstance(b, StepsPlan) for b in behaviours)
+        if feature == "lookup":
+            return any(isinstance(b, StepsPlan) and b.looks_up for b in behaviours)
+        if feature == "projection":
+            return any(isinstance(b, StepsPlan) and b.projects for b in behaviours)
+        if feature == "render":
+            return any(call.renders for b in behaviours for call in b.calls)
+        raise ValueError(feature)
 
     @property
     def summary(self) -> str:

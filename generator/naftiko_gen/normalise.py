@@ -16,17 +16,31 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from naftiko_gen import __version__, control, naming, skills
+from naftiko_gen import (
+    __version__,
+    aggregates,
+    consumed_params,
+    control,
+    forward,
+    mcp_extras,
+    naming,
+    orchestration,
+    skills,
+)
 from naftiko_gen import auth as auth_types
-from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body
+from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body, text_expr
+from naftiko_gen.consumed_params import header_problem as _header_problem
 from naftiko_gen.control import ControlAdapter
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
+from naftiko_gen.formats import FormatProblem, OutputFormat, plan_output
 from naftiko_gen.inbound_auth import inbound_auth
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
+    Behaviour,
     Binding,
-    Call,
+    CallPlan,
     Capability,
+    Forward,
     Input,
     JsonType,
     McpAdapter,
@@ -63,10 +77,6 @@ _MUSTACHE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 _DOLLAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}|\{([^{}\s]+)\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# RFC 9110 §5.1: a field name is a token; §5.5: a value never holds CR, LF or NUL (other controls
-# are refused too). aiohttp would send a name such as 'X:' as is, moving text into the value.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass
@@ -82,6 +92,8 @@ class _ConsumedOp:
     where: PathKey
     source: LoadedSpec
     body: Any = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    outputs: Any = None
 
 
 @dataclass
@@ -101,6 +113,7 @@ class _Namespace:
     failed: set[str] = field(default_factory=set)
     entry: dict[str, Any] = field(default_factory=dict)
     auth: UpstreamAuth | None = None
+    params: consumed_params.AdapterParams = field(default_factory=consumed_params.AdapterParams)
 
 
 class Normaliser:
@@ -131,6 +144,19 @@ class Normaliser:
         self.upstream_auth: dict[tuple[str, PathKey], UpstreamAuth] = {}
         # The ``control`` exposes adapter (see :mod:`naftiko_gen.control`).
         self.control: ControlAdapter | None = None
+        # Template scope of the namespace or operation being read: ``{{name}}`` → template text
+        # (``in: environment`` values, adapter-level path values); see consumed_params.py.
+        self.scope: dict[str, str] = {}
+        # What bind variables are read from in the expressions being built: ``settings`` in
+        # load-time code, ``self._vars`` in client methods, ``upstreams.settings`` in adapters.
+        self.secret_root = "settings"
+        # An apikey with ``placement: cookie``: (name, value expression) for the Cookie header.
+        self.auth_cookies: list[tuple[str, str]] = []
+        # Names of the functions of the generated operations.py (one per behaviour).
+        self.operation_functions: set[str] = set()
+        self.behaviour_pool: list[Behaviour] = []
+        self.aggregates: aggregates.Index = aggregates.Index()
+        self._mcp_stdio_twin: McpAdapter | None = None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -179,9 +205,14 @@ class Normaliser:
             for item in _as_list(self.data.get(key))
             if isinstance(item, dict) and item.get("name")
         }
+        self.all_namespaces |= aggregates.namespaces(capability)
         self._binds(self.data)
         self._consumes(capability)
+        self.aggregates = aggregates.index(self, capability)
         rest, mcp, skill = self._exposes(capability)
+        mcp_stdio = self._mcp_stdio_twin
+        if mcp is None:
+            mcp, mcp_stdio = mcp_stdio, None
         if not self.failed and rest is None and mcp is None and skill is None and not self.control:
             self.error(
                 "nothing-to-expose",
@@ -191,13 +222,16 @@ class Normaliser:
         if self.failed:
             raise SpecError(self.diagnostics)
         package = naming.package_name(self.dist)
-        calls = [op.call for op in (rest.operations if rest else ())]
-        calls += [tool.call for tool in (mcp.tools if mcp else ())]
+        behaviours = [op.behaviour for op in (rest.operations if rest else ())]
+        calls = [c for b in behaviours for c in b.calls]
+        calls += list(mcp.calls if mcp else ())
+        calls += list(mcp_stdio.calls if mcp_stdio else ())
         used = {(call.upstream_attr, call.operation.name) for call in calls}
+        forwarded = {rule.upstream_attr for rule in (rest.forwards if rest else ())}
         upstreams = tuple(
             self._upstream(ns, used)
             for ns in self.namespaces.values()
-            if any((ns.attr, name) in used for name in ns.built)
+            if any((ns.attr, name) in used for name in ns.built) or ns.attr in forwarded
         )
         title = str(info.get("label") or info.get("title") or self.dist)
         description = str(info.get("description") or "")
@@ -217,6 +251,7 @@ class Normaliser:
             openapi={},
             skill=skill,
             control=self.control,
+            mcp_stdio=mcp_stdio,
         )
         return _with_openapi(model)
 
@@ -330,10 +365,21 @@ class Normaliser:
             if match.start() > position:
                 parts.append(py(template[position : match.start()]))
             name = (match.group(1) or match.group(2)).strip()
+            if name in self.scope:
+                scoped, self.scope = self.scope, {k: v for k, v in self.scope.items() if k != name}
+                try:
+                    expr = self.secret_expr(scoped[name], where)
+                finally:
+                    self.scope = scoped
+                if expr is None:
+                    return None
+                parts.append(f"({expr})" if "+" in expr else expr)
+                position = match.end()
+                continue
             secret = self._resolve_secret(name, where)
             if secret is None:
                 return None
-            parts.append(f"settings.{secret.field}")
+            parts.append(f"{self.secret_root}.{secret.field}")
             position = match.end()
         if position < len(template):
             parts.append(py(template[position:]))
@@ -536,8 +582,12 @@ class Normaliser:
             )
             self.refused_namespaces.add(name)
             return
+        self.scope = {}
+        params = consumed_params.adapter_params(self, entry.get("inputParameters"), where)
+        self.auth_cookies = []
         headers, query = self._auth(entry.get(auth_key), (*where, auth_key))
-        static_headers = self._adapter_params(entry.get("inputParameters"), where)
+        params.cookies[:0] = self.auth_cookies
+        self.scope = {}
         failed: set[str] = set()
         ops = self._consumed_ops(name, entry.get("resources"), where, failed)
         self.namespaces[name] = _Namespace(
@@ -545,14 +595,15 @@ class Normaliser:
             base_uri=base_uri,
             base_uri_variables=variables,
             description=str(entry.get("description") or ""),
-            headers=headers + static_headers,
-            query=query,
+            headers=headers + tuple(params.headers),
+            query=query + tuple(params.query),
             ops=ops,
             where=where,
             attr=naming.unique(naming.snake(name), self.secret_fields),
             failed=failed,
             entry=entry,
             auth=self.upstream_auth.get((self.spec.file, (*where, auth_key))),
+            params=params,
         )
 
     def _merge_namespace(
@@ -620,36 +671,6 @@ class Normaliser:
                 variables.append((match.group(0), env_var))
         return tuple(variables)
 
-    def _adapter_params(self, params: Any, where: PathKey) -> tuple[tuple[str, str], ...]:
-        """Adapter-level header parameters with a value are sent on every request (§7.9)."""
-        headers: list[tuple[str, str]] = []
-        for j, param in enumerate(params if isinstance(params, list) else []):
-            path = (*where, "inputParameters", j)
-            if not isinstance(param, dict):
-                continue
-            value = param.get("value", param.get("template"))
-            if param.get("in") == "header" and value is not None:
-                problem = _header_problem(str(param.get("name")), value)
-                if problem:
-                    self.error("bad-header", problem, path)
-                    continue
-                expr = self.secret_expr(str(value), (*path, "value"))
-                if expr is None:
-                    self.error(
-                        "unsupported-template",
-                        f"header value {value!r} uses a template naftiko-gen cannot resolve yet",
-                        (*path, "value"),
-                    )
-                    continue
-                headers.append((py(str(param.get("name"))), expr))
-            else:
-                self.warning(
-                    "ignored-adapter-parameter",
-                    "adapter-level parameter is not a header with a value; it is ignored",
-                    path,
-                )
-        return tuple(headers)
-
     def _auth(
         self, auth: Any, where: PathKey
     ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
@@ -709,6 +730,12 @@ class Normaliser:
             pair = ((py(str(key)), secret("value")),)
             if placement == "query":
                 return (), pair
+            if placement == "cookie":
+                if problem := consumed_params.cookie_name_problem(str(key)):
+                    self.error("bad-cookie", problem, where)
+                else:
+                    self.auth_cookies.extend(pair)
+                return (), ()
             if problem := _header_problem(str(key)):
                 self.error("bad-header", problem, where)
                 return (), ()
@@ -716,7 +743,7 @@ class Normaliser:
         self.error(
             "unsupported-auth",
             f"authentication type {kind!r} is not supported yet (supported: bearer, basic, "
-            "apikey, oauth1, aws-sig-v4, certificate)",
+            "digest, apikey, oauth1, oauth2, aws-sig-v4, certificate)",
             (*where, "type"),
         )
         return (), ()
@@ -763,6 +790,8 @@ class Normaliser:
                     opwhere,
                     self.spec,
                     op.get("body"),
+                    op,
+                    op.get("outputParameters"),
                 )
         return ops
 
@@ -842,39 +871,77 @@ class Normaliser:
         return operation
 
     def _build_new_operation(self, ns: _Namespace, op: _ConsumedOp) -> UpstreamOperation:
+        self.scope = dict(ns.params.scope)
+        self.secret_root = "self._vars"
+        try:
+            return self._build_operation_in_scope(ns, op)
+        finally:
+            self.scope = {}
+            self.secret_root = "settings"
+
+    def _build_operation_in_scope(self, ns: _Namespace, op: _ConsumedOp) -> UpstreamOperation:
+        """Parameters (§2.5: the adapter's, then the operation's), path and body of one client
+        method; values are computed in the method (bind variables through ``self._vars``)."""
         args: set[str] = set(naming.RESERVED_CLIENT_ARGS)
         params: list[UpstreamParam] = []
-        for j, raw in enumerate(op.params):
-            pwhere = (*op.where, "inputParameters", j)
+        declared = [(raw, (*op.where, "inputParameters", j)) for j, raw in enumerate(op.params)]
+        names = {(str(raw.get("name")), raw.get("in")) for raw, _ in declared}
+        placeholders = {(m.group(1) or m.group(2)).lower() for m in _PLACEHOLDER.finditer(op.path)}
+        adapter = [
+            (raw, where)
+            for raw, where in ns.params.per_operation
+            if (str(raw.get("name")), raw.get("in")) not in names
+            # An adapter-level path parameter only concerns paths that name it.
+            and (raw.get("in") != "path" or str(raw.get("name")).lower() in placeholders)
+        ]
+        computed: list[tuple[dict[str, Any], PathKey, UpstreamParam]] = []
+        for raw, pwhere in [*adapter, *declared]:
+            if raw.get("in") == consumed_params.ENVIRONMENT:
+                consumed_params.environment_scope(self, raw, pwhere, self.scope)
+        for raw, pwhere in [*adapter, *declared]:
             name = str(raw.get("name") or "")
             location = str(raw.get("in") or "query")
+            if location == consumed_params.ENVIRONMENT:
+                continue
             if not name:
                 self.warning(
                     "unnamed-parameter", "parameter has no 'name'; it is never sent", pwhere
                 )
                 continue
-            if location not in ("path", "query", "header", "body"):
+            if location not in consumed_params.OPERATION_LOCATIONS:
                 self.error(
                     "unsupported-parameter-location",
-                    f"parameter {name!r}: 'in: {location}' is not supported yet "
-                    "(supported: path, query, header, body)",
+                    f"parameter {name!r}: 'in: {location}' is not supported "
+                    "(supported: path, query, header, cookie, body, formData, environment)",
                     (*pwhere, "in"),
                 )
                 continue
             if location == "header" and (problem := _header_problem(name)):
                 self.error("bad-header", problem, pwhere)
                 continue
+            if location == "cookie" and (problem := consumed_params.cookie_name_problem(name)):
+                self.error("bad-cookie", problem, (*pwhere, "name"))
+                continue
             json_type = _json_type(raw.get("type"), "object" if location == "body" else "string")
-            params.append(
-                UpstreamParam(
-                    name=name,
-                    location=cast(UpstreamLocation, location),
-                    arg=naming.unique(naming.snake(name), args),
-                    json_type=json_type,
-                    required=bool(raw.get("required", location == "path")),
-                    description=str(raw.get("description") or ""),
-                )
+            param = UpstreamParam(
+                name=name,
+                location=cast(UpstreamLocation, consumed_params.OPERATION_LOCATIONS[location]),
+                arg=naming.unique(naming.snake(name), args),
+                json_type=json_type,
+                required=bool(raw.get("required", location == "path")),
+                description=str(raw.get("description") or ""),
             )
+            value = consumed_params.value_of(raw)
+            if value is not None and self._computed_value(value):
+                computed.append((raw, pwhere, param))
+            params.append(param)
+        for raw, pwhere, param in computed:
+            # Rendered in the client method once every plain parameter is known (§2.4: earlier
+            # parameters' values are in scope).
+            value = consumed_params.value_of(raw)
+            expr = self._value_expr(value, params, args, (*pwhere, "value"))
+            index = params.index(param)
+            params[index] = replace(param, value_expr=expr, required=False)
         path_expr = self._path_expr(op, params, args)
         body = self._body(op, params, args)
         operation = UpstreamOperation(
@@ -886,9 +953,57 @@ class Normaliser:
             params=tuple(params),
             description=op.description,
             body=body,
+            output=self._output_format(ns, op),
         )
         ns.built[op.name] = operation
         return operation
+
+    def _computed_value(self, value: Any) -> bool:
+        """A parameter value other than a whole ``{{input}}`` reference is computed in the
+        client: a literal, bind variables, or a template over inputs (``trace-{{requestId}}``)."""
+        if not isinstance(value, str):
+            return True
+        whole = _input_placeholder(value, "", self.all_namespaces)
+        if whole is None:
+            return True
+        return (
+            whole in self.scope
+            or whole in self.secrets
+            or bool(re.fullmatch(r"[A-Z_][A-Z0-9_]*", whole))
+        )
+
+    def _value_expr(
+        self, value: Any, params: list[UpstreamParam], args: set[str], where: PathKey
+    ) -> str:
+        if not isinstance(value, str):
+            return py(str(value).lower() if isinstance(value, bool) else str(value))
+
+        def resolve(name: str, whole: bool) -> str:
+            return self._body_placeholder(name, whole, params, args, where)
+
+        return text_expr(value, resolve)
+
+    def _output_format(self, ns: _Namespace, op: _ConsumedOp) -> OutputFormat | None:
+        """``outputRawFormat``/``outputSchema``: how the client decodes the answer (formats.py)."""
+
+        def warn(problem: FormatProblem) -> None:
+            self.warning(problem.code, problem.message, (*op.where, problem.key))
+
+        try:
+            plan = plan_output(
+                op.raw.get("outputRawFormat"),
+                op.raw.get("outputSchema"),
+                Path(op.source.file).parent,
+                warn,
+            )
+        except FormatProblem as problem:
+            self.error(problem.code, problem.message, (*op.where, problem.key))
+            return None
+        if plan is not None and any(
+            name.strip("'\"").lower() == "accept" for name, _ in ns.headers
+        ):
+            plan = replace(plan, accept=None)  # the spec's own Accept header is sent instead
+        return plan
 
     def _body(
         self, op: _ConsumedOp, params: list[UpstreamParam], args: set[str]
@@ -910,9 +1025,14 @@ class Normaliser:
         if len(fields) == 1 and (
             fields[0].name.lower() == "body" or fields[0].json_type in ("object", "array")
         ):
-            return BodyPlan("json", fields[0].arg, "application/json")
+            return BodyPlan("json", fields[0].expr, "application/json")
+        parts = [p for p in params if p.location == "form"]
+        if parts:
+            # 'in: formData' parameters: the parts of a multipart/form-data body.
+            items = ", ".join(f"({py(p.name)}, {p.expr}, None, None)" for p in parts)
+            return BodyPlan("multipart", f"[{items}]", "multipart/form-data")
         if fields:
-            members = ", ".join(f"{py(p.name)}: {p.arg}" for p in fields)
+            members = ", ".join(f"{py(p.name)}: {p.expr}" for p in fields)
             expr = f"{{k: v for k, v in {{{members}}}.items() if v is not None}}"
             return BodyPlan("json", expr, "application/json")
         return None
@@ -926,8 +1046,19 @@ class Normaliser:
         where: PathKey,
     ) -> str:
         """``{{tools.x}}``/``{{rest.x}}``/``{{x}}`` in a body is the caller's input ``x``;
-        ``{{VAR}}``/``{{env.VAR}}`` a bind variable."""
+        ``{{VAR}}``/``{{env.VAR}}`` a bind variable; ``{{name}}`` of an ``in: environment``
+        parameter its value (which may use inputs too)."""
         prefix, _, rest = name.partition(".")
+        if name in self.scope:
+            scoped = self.scope
+            self.scope = {k: v for k, v in scoped.items() if k != name}
+            try:
+                return text_expr(
+                    scoped[name],
+                    lambda inner, _: self._body_placeholder(inner, False, params, args, where),
+                )
+            finally:
+                self.scope = scoped
         if rest and (prefix in REFERENCE_PREFIXES or prefix in self.all_namespaces):
             name = rest
         else:
@@ -945,7 +1076,7 @@ class Normaliser:
                 description="",
             )
             params.append(param)
-        return str(param.arg)
+        return str(param.expr)
 
     def _path_expr(self, op: _ConsumedOp, params: list[UpstreamParam], args: set[str]) -> str:
         """``{x}`` and ``{{x}}`` both substitute (§7.3), matched case-insensitively when unique;
@@ -967,6 +1098,15 @@ class Normaliser:
                 position = match.end()
                 continue
             param = _find(params, name, lambda p: p.name)
+            if param is None and name in self.scope:
+                # An adapter-level path value, or an environment value.
+                scoped = self.secret_expr("{{" + name + "}}", (*op.where, "path"))
+                if scoped is not None:
+                    if match.start() > position:
+                        parts.append(py(path[position : match.start()]))
+                    parts.append(f"quote_segment({scoped})")
+                    position = match.end()
+                    continue
             if param is None:
                 param = UpstreamParam(
                     name=name,
@@ -979,32 +1119,23 @@ class Normaliser:
                 params.append(param)
             elif param.location != "path":
                 index = params.index(param)
-                param = UpstreamParam(
-                    param.name, "path", param.arg, param.json_type, True, param.description
-                )
+                param = replace(param, location="path", required=param.value_expr is None)
                 params[index] = param
             if match.start() > position:
                 parts.append(py(path[position : match.start()]))
-            parts.append(f"quote_segment({param.arg})")
+            parts.append(f"quote_segment({param.expr})")
             position = match.end()
         if position < len(path):
             parts.append(py(path[position:]))
         for j, param in enumerate(params):
-            if param.location == "path" and f"quote_segment({param.arg})" not in parts:
+            if param.location == "path" and f"quote_segment({param.expr})" not in parts:
                 self.warning(
                     "unused-path-parameter",
                     f"path parameter {param.name!r} does not appear in path {op.path!r}; "
                     "it is sent as a query parameter",
                     (*op.where, "inputParameters"),
                 )
-                params[j] = UpstreamParam(
-                    param.name,
-                    "query",
-                    param.arg,
-                    param.json_type,
-                    param.required,
-                    param.description,
-                )
+                params[j] = replace(param, location="query")
         return " + ".join(parts) if parts else py("")
 
     def _upstream(self, ns: _Namespace, used: set[tuple[str, str]]) -> Upstream:
@@ -1017,6 +1148,7 @@ class Normaliser:
             base_uri_variables=ns.base_uri_variables,
             headers=ns.headers,
             query=ns.query,
+            cookies=tuple(ns.params.cookies),
             auth=ns.auth,
             operations=tuple(op for op in ns.built.values() if (ns.attr, op.name) in used),
             description=ns.description,
@@ -1048,6 +1180,13 @@ class Normaliser:
                     continue
                 rest = self._rest(adapter, where)
             elif kind == "mcp":
+                if mcp is not None and self._stdio_twin(exposes, i):
+                    twin = self._mcp(adapter, where)
+                    if adapter.get("transport") == "stdio":
+                        self._mcp_stdio_twin = twin
+                    else:
+                        self._mcp_stdio_twin, mcp = mcp, twin
+                    continue
                 if mcp is not None:
                     self.warning(
                         "multiple-mcp",
@@ -1095,6 +1234,18 @@ class Normaliser:
         skill = self._skill(skill_entries, exposes, rest, mcp)
         return rest, mcp, skill
 
+    def _stdio_twin(self, exposes: list[Any], index: int) -> bool:
+        """The MCP adapter at ``index`` and the first one are an http + stdio pair (real specs
+        publish the same server both ways): both are generated, ``serve`` the http one and
+        ``mcp-stdio`` the stdio one. Any other second MCP adapter is left out."""
+        adapters = [
+            (j, a) for j, a in enumerate(exposes) if isinstance(a, dict) and a.get("type") == "mcp"
+        ]
+        if len(adapters) != 2 or adapters[1][0] != index:
+            return False
+        transports = {str(a.get("transport") or "http") == "stdio" for _, a in adapters}
+        return transports == {True, False}
+
     def _skill(
         self,
         entries: list[tuple[dict[str, Any], PathKey]],
@@ -1114,11 +1265,18 @@ class Normaliser:
         handlers: set[str] = set(naming.RESERVED_REST_HANDLERS)
         op_ids: set[str] = set()
         routes: dict[tuple[str, str], PathKey] = {}
+        forwards: list[Forward] = []
+        forward_handlers: set[str] = set(naming.RESERVED_REST_HANDLERS)
         for r, resource in enumerate(adapter.get("resources") or []):
             rwhere = (*where, "resources", r)
             if not isinstance(resource, dict):
                 continue
             raw_path = str(resource.get("path") or "")
+            if resource.get("forward") is not None:
+                with self._left_out(f"forward {raw_path}") as failed:
+                    rule = forward.forward_rule(self, resource, rwhere, raw_path, forward_handlers)
+                if rule is not None and not failed[0]:
+                    forwards.append(rule)
             path, placeholders = _rest_path(raw_path)
             for o, op in enumerate(resource.get("operations") or []):
                 owhere = (*rwhere, "operations", o)
@@ -1131,7 +1289,7 @@ class Normaliser:
                     )
                 if built is None or failed[0]:
                     continue
-                name, summary, inputs, call = built
+                name, summary, inputs, behaviour, description = built
                 operations.append(
                     RestOperation(
                         handler=naming.unique(naming.snake(name), handlers),
@@ -1139,18 +1297,19 @@ class Normaliser:
                         path=path,
                         operation_id=naming.unique(naming.snake(name), op_ids),
                         summary=summary,
-                        description=str(op.get("description") or ""),
+                        description=description,
                         inputs=inputs,
-                        call=call,
+                        behaviour=behaviour,
                     )
                 )
-        if not operations:
+        if not operations and not forwards:
             return None
         return RestAdapter(
             namespace=namespace,
             port=_port(adapter.get("port"), 8080),
             description=str(adapter.get("description") or ""),
             operations=tuple(operations),
+            forwards=tuple(forwards),
             auth=inbound_auth(self, adapter, where),
         )
 
@@ -1164,7 +1323,7 @@ class Normaliser:
         placeholders: dict[str, str],
         namespace: str,
         routes: dict[tuple[str, str], PathKey],
-    ) -> tuple[str, str, tuple[Input, ...], Call] | None:
+    ) -> tuple[str, str, tuple[Input, ...], Behaviour, str] | None:
         if method not in HTTP_METHODS:
             self.error("bad-method", f"unknown HTTP method {method!r}", (*owhere, "method"))
             return None
@@ -1179,45 +1338,24 @@ class Normaliser:
             )
             return None
         routes[route] = owhere
-        if "call" not in op:
-            self.error(
-                "unsupported-operation",
-                "REST operations without 'call' (steps, mocks, ref) are not supported yet",
-                owhere,
-            )
-            return None
-        resolved = self._resolve_call(op.get("call"), (*owhere, "call"))
-        if resolved is None:
-            return None
-        output_path = self._output_path(op, owhere)
-        if output_path is None:
-            return None
-        ns, consumed = resolved
-        operation = self._build_operation(ns, consumed, (*owhere, "call"))
-        if operation is None:
-            return None
-        declared = self._declared_inputs(op.get("inputParameters"), owhere, placeholders)
-        inputs, bindings = self._bindings(
-            resolved,
-            operation,
-            op.get("with"),
-            declared,
-            (*owhere, "with"),
-            namespace,
-            placeholders,
-        )
         name = str(op.get("name") or f"{method.lower()}-{raw_path}")
+        if "ref" in op:
+            found = aggregates.exposed(self, op, owhere, namespace, placeholders)
+            if found is None:
+                return None
+            op = found.merged
+            name = str(op.get("name") or name)
+            inputs, behaviour = found.inputs, found.behaviour
+        else:
+            built = orchestration.behaviour(self, op, owhere, namespace, placeholders, name)
+            if built is None:
+                return None
+            inputs, behaviour, _ = built
         summary = str(op.get("label") or op.get("description") or name)
-        return name, summary, inputs, Call(ns.attr, operation, bindings, output_path)
+        return name, summary, inputs, behaviour, str(op.get("description") or "")
 
     def _mcp(self, adapter: dict[str, Any], where: PathKey) -> McpAdapter | None:
         namespace = str(adapter.get("namespace") or "mcp")
-        if adapter.get("resources") or adapter.get("prompts"):
-            self.warning(
-                "unsupported-mcp-feature",
-                "MCP resources and prompts are not generated yet; they are left out",
-                where,
-            )
         tools: list[McpTool] = []
         names: dict[str, PathKey] = {}
         handlers: set[str] = set()
@@ -1230,7 +1368,7 @@ class Normaliser:
                 built = self._tool(tool, twhere, namespace, names)
             if built is None or failed[0]:
                 continue
-            name, inputs, call, description = built
+            name, inputs, behaviour, description, output_schema, hints = built
             title = tool.get("label") or tool.get("title")
             tools.append(
                 McpTool(
@@ -1238,12 +1376,15 @@ class Normaliser:
                     handler=naming.unique(f"call_{naming.snake(name)}", handlers),
                     title=str(title) if title else None,
                     description=description,
-                    annotations=self._hints(tool.get("hints"), (*twhere, "hints")),
+                    annotations=hints,
                     inputs=inputs,
-                    call=call,
+                    behaviour=behaviour,
+                    output_schema=output_schema,
                 )
             )
-        if not tools:
+        resources = mcp_extras.resources(self, adapter, where, namespace)
+        prompts = mcp_extras.prompts(self, adapter, where)
+        if not tools and not resources and not prompts:
             return None
         if len(tools) > MAX_TOOLS:
             self.warning(
@@ -1257,12 +1398,16 @@ class Normaliser:
             port=_port(adapter.get("port"), 9090),
             description=str(adapter.get("description") or ""),
             tools=tuple(tools),
+            resources=resources,
+            prompts=prompts,
             auth=inbound_auth(self, adapter, where),
         )
 
     def _tool(
         self, tool: dict[str, Any], twhere: PathKey, namespace: str, names: dict[str, PathKey]
-    ) -> tuple[str, tuple[Input, ...], Call, str] | None:
+    ) -> (
+        tuple[str, tuple[Input, ...], Behaviour, str, dict[str, Any] | None, dict[str, bool]] | None
+    ):
         raw_name = str(tool.get("name") or "")
         if not raw_name:
             self.error("unnamed-tool", "MCP tool has no 'name'", twhere)
@@ -1277,29 +1422,23 @@ class Normaliser:
             )
             return None
         names[name] = twhere
-        if "call" not in tool:
-            self.error(
-                "unsupported-tool",
-                "MCP tools without 'call' (steps, mocks, ref) are not supported yet",
-                twhere,
-            )
+        if "ref" in tool:
+            found = aggregates.exposed(self, tool, twhere, namespace, {})
+            if found is None:
+                return None
+            description = str(found.merged.get("description") or name)
+            hints = {**found.hints, **self._hints(tool.get("hints"), (*twhere, "hints"))}
+            return name, found.inputs, found.behaviour, description, found.output_schema, hints
+        built = orchestration.behaviour(self, tool, twhere, namespace, {}, name)
+        if built is None:
             return None
-        resolved = self._resolve_call(tool.get("call"), (*twhere, "call"))
-        if resolved is None:
-            return None
-        output_path = self._output_path(tool, twhere)
-        if output_path is None:
-            return None
-        ns, consumed = resolved
-        operation = self._build_operation(ns, consumed, (*twhere, "call"))
-        if operation is None:
-            return None
-        declared = self._declared_inputs(tool.get("inputParameters"), twhere, {})
-        inputs, bindings = self._bindings(
-            resolved, operation, tool.get("with"), declared, (*twhere, "with"), namespace, {}
-        )
-        description = str(tool.get("description") or consumed.description or name)
-        return name, inputs, Call(ns.attr, operation, bindings, output_path), description
+        inputs, behaviour, output_schema = built
+        consumed_description = ""
+        if isinstance(behaviour, CallPlan):
+            consumed_description = behaviour.call.operation.description
+        description = str(tool.get("description") or consumed_description or name)
+        hints = self._hints(tool.get("hints"), (*twhere, "hints"))
+        return name, inputs, behaviour, description, output_schema, hints
 
     def _tool_name(self, raw: str, where: PathKey) -> str:
         """MCP tool names are ``[A-Za-z0-9_.-]{1,64}`` (clients refuse others): other characters
@@ -1336,30 +1475,6 @@ class Normaliser:
             if isinstance(value, bool):
                 annotations[wire] = value
         return annotations
-
-    def _output_path(self, op: dict[str, Any], where: PathKey) -> tuple[str | int, ...] | None:
-        """Where the answer comes from in the upstream's JSON: ``mapping: $.`` is the whole body
-        (§7.6), ``$.a.b[0]`` the node there. ``properties``/``items`` that only describe types are
-        documentation. ``None`` (after an error) for real shaping, which comes later."""
-        outputs = op.get("outputParameters")
-        if not outputs or not isinstance(outputs, list):
-            return ()
-        for k, output in enumerate(outputs):
-            if not isinstance(output, dict):
-                continue
-            mapping = str(output.get("mapping", output.get("value", "$"))).strip()
-            steps = _simple_json_path(mapping)
-            nested = [output.get("properties"), output.get("items")]
-            if steps is not None and not any(_maps_values(part) for part in nested):
-                return steps
-            self.error(
-                "unsupported-output",
-                "output shaping (properties with their own mappings, filters, several outputs) "
-                "is not generated yet",
-                (*where, "outputParameters", k),
-            )
-            return None
-        return ()
 
     def _declared_inputs(
         self, params: Any, where: PathKey, placeholders: dict[str, str]
@@ -1405,25 +1520,38 @@ class Normaliser:
         bindings: list[Binding] = []
         used_keys: set[str] = set()
         raw_by_name = {str(p.get("name")): p for p in consumed.params}
+        for raw, _ in ns.params.per_operation:
+            raw_by_name.setdefault(str(raw.get("name")), raw)
         for param in operation.params:
+            if param.value_expr is not None:
+                continue  # computed by the client method from its value
             key = _find(list(with_items), param.name, lambda k: str(k))
             raw = raw_by_name.get(param.name, {})
             if key is not None:
                 used_keys.add(key)
                 value = with_items[key]
                 reference = _reference(value, adapter_ns, self.all_namespaces)
-                if reference is None:
-                    if isinstance(value, str) and ("{{" in value or "${" in value):
+                whole = None
+                templated = isinstance(value, str) and ("{{" in value or "${" in value)
+                if reference is None and templated:
+                    self.secret_root = "upstreams.settings"
+                    try:
                         expr = self.secret_expr(value, (*where, key))
+                    finally:
+                        self.secret_root = "settings"
+                    whole = _input_placeholder(value, adapter_ns, self.all_namespaces)
+                    if expr is None and whole is None:
+                        # '{{imo}} x', '{{get-ship.imo}}': rendered from the inputs (and step
+                        # outputs) at run time.
+                        expr = orchestration.template_expr(self, value, (*where, key), adapter_ns)
                         if expr is None:
-                            self.error(
-                                "unsupported-template",
-                                f"with value {value!r}: template not supported yet",
-                                (*where, key),
-                            )
                             continue
+                    if expr is not None:
                         bindings.append(Binding(param.arg, None, expr, True))
                         continue
+                if whole is not None:
+                    input_name = whole
+                elif reference is None:
                     if isinstance(value, dict | list) or value is None:
                         self.error(
                             "bad-with-value",
@@ -1438,24 +1566,23 @@ class Normaliser:
                         continue
                     bindings.append(Binding(param.arg, None, py(value), True))
                     continue
-                prefix, input_name = reference
-                if prefix not in (*REFERENCE_PREFIXES, adapter_ns):
-                    # Another declared namespace: a reference to something this adapter cannot see.
-                    self.error(
-                        "unknown-with-source",
-                        f"with value {value!r}: {prefix!r} is not this adapter's namespace "
-                        f"({adapter_ns!r}) nor one of rest, tools, mcp",
-                        (*where, key),
-                    )
-                    continue
-            elif raw.get("value") is not None or raw.get("template") is not None:
-                fixed = raw.get("value", raw.get("template"))
-                if param.location == "header" and (problem := _header_problem(param.name, fixed)):
-                    self.error("bad-header", problem, where)
-                    continue
-                expr = self.secret_expr(str(fixed), where) if isinstance(fixed, str) else py(fixed)
+                else:
+                    prefix, input_name = reference
+                    if prefix not in (*REFERENCE_PREFIXES, adapter_ns):
+                        # Another declared namespace: something this adapter cannot see.
+                        self.error(
+                            "unknown-with-source",
+                            f"with value {value!r}: {prefix!r} is not this adapter's namespace "
+                            f"({adapter_ns!r}) nor one of rest, tools, mcp",
+                            (*where, key),
+                        )
+                        continue
+            elif consumed_params.value_of(raw) is not None:
+                # value: '{{userId}}' is the caller's input userId (the engine's parameter map);
+                # any other value is computed by the client method.
+                fixed = consumed_params.value_of(raw)
                 whole = _input_placeholder(fixed, adapter_ns, self.all_namespaces)
-                if expr is None and whole is None:
+                if whole is None:
                     self.error(
                         "unsupported-template",
                         f"parameter {param.name!r} value {fixed!r} is a template naftiko-gen "
@@ -1463,11 +1590,6 @@ class Normaliser:
                         where,
                     )
                     continue
-                if expr is not None:
-                    bindings.append(Binding(param.arg, None, expr, True))
-                    continue
-                # value: '{{userId}}' is the caller's input userId (the engine's parameter map).
-                assert whole is not None
                 input_name = whole
             elif declared and param.name not in declared and param.location != "template":
                 if param.required:
@@ -1550,15 +1672,6 @@ def _with_openapi(model: Capability) -> Capability:
     return replace(model, openapi=openapi_document(model) if model.rest else {})
 
 
-def _header_problem(name: str, value: Any = None) -> str | None:
-    """Why a header with this name (and fixed value) can never be sent, or ``None``."""
-    if not _HEADER_NAME.fullmatch(name):
-        return f"header name {name!r} is not an HTTP token"
-    if isinstance(value, str) and _HEADER_VALUE_FORBIDDEN.search(value):
-        return f"the value of header {name!r} holds a line break or another control character"
-    return None
-
-
 def _json_type(value: Any, default: JsonType) -> JsonType:
     text: str = str(value).lower() if value is not None else default
     aliases = {"int": "integer", "float": "number", "double": "number", "bool": "boolean"}
@@ -1584,39 +1697,6 @@ def _reference(value: Any, adapter_ns: str, namespaces: set[str]) -> tuple[str, 
     if prefix in (*REFERENCE_PREFIXES, adapter_ns) or prefix in namespaces:
         return prefix, name
     return None
-
-
-_PATH_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']+)'\]")
-
-
-def _simple_json_path(text: str) -> tuple[str | int, ...] | None:
-    """``$``, ``$.``, ``$.a.b``, ``$.a[0]``, ``$['a b']`` → steps; anything else → ``None``."""
-    if not text.startswith("$"):
-        return None
-    rest = text[1:]
-    if rest in ("", "."):
-        return ()
-    steps: list[str | int] = []
-    position = 0
-    while position < len(rest):
-        match = _PATH_STEP.match(rest, position)
-        if match is None:
-            return None
-        name, index, quoted = match.groups()
-        steps.append(int(index) if index is not None else (name or quoted))
-        position = match.end()
-    return tuple(steps)
-
-
-def _maps_values(node: Any) -> bool:
-    """True when an output description holds its own ``mapping``/``value``/``const``."""
-    if isinstance(node, dict):
-        if any(key in node for key in ("mapping", "value", "const")):
-            return True
-        return any(_maps_values(value) for value in node.values())
-    if isinstance(node, list):
-        return any(_maps_values(value) for value in node)
-    return False
 
 
 def _input_placeholder(value: Any, adapter_ns: str, namespaces: set[str]) -> str | None:

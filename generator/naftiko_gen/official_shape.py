@@ -29,6 +29,29 @@ def official_shape(spec: LoadedSpec) -> list[Diagnostic]:
     return diagnostics
 
 
+# Non-standard capability keys some real specs carry: naftiko-gen accepts them (they are not
+# typos) but nothing in a generated package can act on them, so the author is told.
+_NO_EFFECT = ("governance", "orchestration", "tools")
+
+
+def ignored_keywords(spec: LoadedSpec) -> list[Diagnostic]:
+    """A warning per non-standard key that has no effect in the generated package."""
+    capability = spec.data.get("capability") if isinstance(spec.data, dict) else None
+    if not isinstance(capability, dict):
+        return []
+    return [
+        spec.diagnostic(
+            Level.WARNING,
+            "ignored-keyword",
+            f"capability.{key} is not part of Naftiko; the generated package ignores it",
+            ("capability", key),
+            "remove it, or move what it describes into exposes/consumes",
+        )
+        for key in _NO_EFFECT
+        if key in capability
+    ]
+
+
 _FIXES = {
     "info.title is not in the official schema": "rename it to info.label",
     "a REST adapter's 'description' is not in the official schema": "remove it, or move it to "
@@ -49,6 +72,10 @@ _FIXES = {
     "MCP tools and their inputs need a 'description'": "describe each tool and input; clients "
     "show it to the model",
     "'auth' is not official": "rename it to 'authentication'",
+    "client-credentials keys on a consumed oauth2 are naftiko-gen's (the engine sends no token)": (
+        "keep them for naftiko-gen, or fetch the token elsewhere and use bearer with a bind"
+    ),
+    "'in: formData' is not official": "use a multipartForm body with a part per field",
 }
 
 
@@ -96,6 +123,12 @@ def _consumed(entry: dict[str, Any], where: PathKey) -> Iterator[tuple[str, Path
     auth = entry.get("authentication")
     if isinstance(auth, dict) and auth.get("type") == "apikey" and ("in" in auth or "name" in auth):
         yield "apikey written OpenAPI-style ('in'/'name')", (*where, "authentication")
+    if isinstance(auth, dict) and auth.get("type") == "oauth2" and "clientId" in auth:
+        yield (
+            "client-credentials keys on a consumed oauth2 are naftiko-gen's (the engine sends no "
+            "token)",
+            (*where, "authentication"),
+        )
     if re.search(r"\{[^}]*\}|\$\{", str(entry.get("baseUri") or "")):
         yield "placeholders in baseUri are not official", (*where, "baseUri")
     for r, resource in _items(entry.get("resources")):
@@ -106,6 +139,8 @@ def _consumed(entry: dict[str, Any], where: PathKey) -> Iterator[tuple[str, Path
             elif str(op.get("method")).upper() == "HEAD":
                 yield "HTTP method HEAD is not in the official schema", (*owhere, "method")
             for p, param in _items(op.get("inputParameters")):
+                if param.get("in") == "formData":
+                    yield "'in: formData' is not official", (*owhere, "inputParameters", p, "in")
                 if any(key in param for key in ("type", "description", "required")):
                     yield "consumed parameters take only name, in and value", (
                         *owhere,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from naftiko_gen.forward import openapi_paths
+
 if TYPE_CHECKING:
     from naftiko_gen.model import Capability, Input, RestOperation
 
@@ -27,6 +29,9 @@ def openapi_document(model: Capability) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in model.rest.operations:
         paths.setdefault(op.path, {})[op.http_method.lower()] = _operation(op)
+    for path, item in openapi_paths(model.rest.forwards).items():
+        for method, operation in item.items():
+            paths.setdefault(path, {}).setdefault(method, operation)
     info: dict[str, Any] = {"title": model.title, "version": model.version}
     if model.description:
         info["description"] = model.description
@@ -75,11 +80,23 @@ def _operation(op: RestOperation) -> dict[str, Any]:
             "description": body.description or "JSON request body, forwarded upstream.",
             "content": {"application/json": {"schema": _type_schema(body)}},
         }
+    output = op.call.operation.output if op.call is not None else None
+    plain = op.behaviour.kind == "call" and not op.behaviour.outputs_expr
+    success: dict[str, Any] = {
+        "description": _success(op),
+        "content": {"application/json": {"schema": {}}},
+    }
+    unreachable = "The upstream could not be reached."
+    if output is not None and output.decodes:
+        if plain:
+            success["description"] = f"The upstream's {output.label} answer, decoded to JSON."
+        unreachable = (
+            f"The upstream could not be reached, or its {output.label} answer not decoded."
+        )
+    elif output is not None and plain:  # binary: passed through with the upstream's type
+        success["content"] = {"*/*": {"schema": {}}}
     document["responses"] = {
-        "200": {
-            "description": "The upstream response, unchanged (status and body are passed through).",
-            "content": {"application/json": {"schema": {}}},
-        },
+        "200": success,
         "400": {
             "description": "Invalid input (our Error object; nothing was sent upstream), or the "
             "upstream's own 400 answer, passed through unchanged.",
@@ -89,7 +106,7 @@ def _operation(op: RestOperation) -> dict[str, Any]:
                 }
             },
         },
-        "502": _error("The upstream could not be reached."),
+        "502": _error(unreachable),
         "504": _error("The upstream did not answer in time."),
         "default": {
             "description": "Any other status the upstream answers, passed through unchanged.",
@@ -97,6 +114,24 @@ def _operation(op: RestOperation) -> dict[str, Any]:
         },
     }
     return document
+
+
+def _success(op: RestOperation) -> str:
+    """What a success answer is, by what the operation does (its behaviour)."""
+    behaviour = op.behaviour
+    if behaviour.kind == "mock":
+        return "A mock answer built from the operation's output values (no upstream call)."
+    if behaviour.kind == "steps":
+        return (
+            "The object the operation's mappings build from its steps' outputs, or the last "
+            "step's upstream response when no mapping resolves."
+        )
+    if behaviour.kind == "call" and behaviour.outputs_expr:
+        return (
+            "The upstream response shaped by the operation's output parameters (an upstream "
+            "error or non-JSON answer is passed through unchanged)."
+        )
+    return "The upstream response, unchanged (status and body are passed through)."
 
 
 def _parameter(i: Input) -> dict[str, Any]:

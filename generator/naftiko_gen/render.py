@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -14,6 +15,7 @@ import jinja2
 from naftiko_gen.catalog import catalog_document
 from naftiko_gen.deploy import deploy_plan
 from naftiko_gen.examples import rest_examples
+from naftiko_gen.mcp_extras import prompts_document, resources_document
 from naftiko_gen.model import Capability
 from naftiko_gen.pyliteral import comment_text, docstring_text, py
 from naftiko_gen.skills import skills_document
@@ -118,6 +120,10 @@ def render_package(model: Capability) -> dict[str, str]:
         "http_config": _http_config(model),
         "deploy": deploy_plan(model),
         "curl": rest_examples(model),
+        # mcp_server.py.j2, resources.py.j2 and prompts.py.j2 also render the stdio twin.
+        "mcp_http": True,
+        "module_prefix": "",
+        "tools_key": "tools",
     }
     files = {
         "pyproject.toml": env.get_template("pyproject.toml.j2").render(context),
@@ -130,9 +136,22 @@ def render_package(model: Capability) -> dict[str, str]:
     templates = dict(PACKAGE_TEMPLATES)
     if model.rest:
         templates["rest_app.py"] = "pkg/rest_app.py.j2"
+        if model.rest.forwards:
+            templates["forward.py"] = "pkg/forward.py.j2"
         files[f"{model.package}/openapi.json"] = openapi_text(model)
     if model.mcp:
         templates["mcp_server.py"] = "pkg/mcp_server.py.j2"
+        if model.mcp.resources:
+            templates["resources.py"] = "pkg/resources.py.j2"
+            files[f"{model.package}/resources.json"] = _json(resources_document(model.mcp))
+        if model.mcp.prompts:
+            templates["prompts.py"] = "pkg/prompts.py.j2"
+            files[f"{model.package}/prompts.json"] = _json(prompts_document(model.mcp))
+    if model.uses_oauth2:
+        templates["upstream_auth.py"] = "pkg/upstream_auth.py.j2"
+    if model.behaviours:
+        templates["operations.py"] = "pkg/operations.py.j2"
+        templates["shaping.py"] = "pkg/shaping.py.j2"
     if model.inbound_auths:
         templates["inbound_auth.py"] = "pkg/inbound_auth.py.j2"
     if model.control:
@@ -142,9 +161,36 @@ def render_package(model: Capability) -> dict[str, str]:
     if model.skill:
         templates["skill_app.py"] = "pkg/skill_app.py.j2"
         files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))
+    if model.decodes_outputs:
+        templates["formats.py"] = "pkg/formats.py.j2"
     for name, template in templates.items():
         files[f"{model.package}/{name}"] = env.get_template(template).render(context)
+    if model.mcp_stdio:
+        files.update(_stdio_twin(env, model, context))
     return dict(sorted(files.items()))
+
+
+def _stdio_twin(
+    env: jinja2.Environment, model: Capability, context: dict[str, Any]
+) -> dict[str, str]:
+    """The stdio MCP adapter of an http + stdio pair: the same templates, rendered for it."""
+    assert model.mcp_stdio is not None
+    twin = replace(model, mcp=model.mcp_stdio)
+    local = {**context, "model": twin, "mcp_http": False, "module_prefix": "stdio_"}
+    local["tools_key"] = "stdio_tools"
+    package = model.package
+    files = {
+        f"{package}/mcp_stdio_server.py": env.get_template("pkg/mcp_server.py.j2").render(local)
+    }
+    if model.mcp_stdio.resources:
+        files[f"{package}/stdio_resources.py"] = env.get_template("pkg/resources.py.j2").render(
+            local
+        )
+        files[f"{package}/stdio_resources.json"] = _json(resources_document(model.mcp_stdio))
+    if model.mcp_stdio.prompts:
+        files[f"{package}/stdio_prompts.py"] = env.get_template("pkg/prompts.py.j2").render(local)
+        files[f"{package}/stdio_prompts.json"] = _json(prompts_document(model.mcp_stdio))
+    return files
 
 
 def openapi_text(model: Capability) -> str:

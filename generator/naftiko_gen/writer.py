@@ -86,7 +86,10 @@ def write_tree(out: Path, files: dict[str, str], *, force: bool = False) -> None
                 "pass --force to overwrite"
             )
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    sweep_stale_staging(out)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent)
+    )
     try:
         for relative, text in files.items():
             target = (staging / relative).resolve()
@@ -104,6 +107,28 @@ def write_tree(out: Path, files: dict[str, str], *, force: bool = False) -> None
             os.rename(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def sweep_stale_staging(out: Path) -> list[Path]:
+    """Remove staging folders that a killed build of ``out`` left behind (``.<name>.<pid>.*.tmp``
+    whose process is gone); a build still running keeps its own. Returns what was removed."""
+    removed = []
+    for candidate in out.parent.glob(f".{out.name}.*.tmp"):
+        pid_text = candidate.name[len(out.name) + 2 :].split(".", 1)[0]
+        if candidate.is_dir() and pid_text.isdigit() and not _alive(int(pid_text)):
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _exchange(new: Path, old: Path) -> None:

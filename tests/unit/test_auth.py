@@ -1,4 +1,5 @@
-"""naftiko_gen.auth: OAuth 1.0a, AWS SigV4 and mutual-TLS consumes auth, from spec to settings.
+"""naftiko_gen.auth: OAuth 1.0a, AWS SigV4, mutual-TLS, Digest and OAuth 2.0 consumes auth, from
+spec to settings.
 
 Small inline specs; the signed requests themselves are checked against a verifying upstream in
 ``tests/integration/test_upstream_auth.py``.
@@ -21,7 +22,14 @@ from naftiko_gen.auth import aws_service_from_host
 from naftiko_gen.build import generate, validate
 from naftiko_gen.diagnostics import Level, SpecError
 from naftiko_gen.loader import parse_text
-from naftiko_gen.model import AwsSigV4Auth, Capability, CertificateAuth, OAuth1Auth
+from naftiko_gen.model import (
+    AwsSigV4Auth,
+    Capability,
+    CertificateAuth,
+    DigestAuth,
+    OAuth1Auth,
+    OAuth2ClientCredentials,
+)
 from naftiko_gen.normalise import normalise
 from naftiko_gen.render import render_package
 from naftiko_gen.writer import write_tree
@@ -510,3 +518,69 @@ def test_an_ec_key_is_refused_for_rsa_signing(
 
     assert "must hold an RSA private key" in str(raised.value)
     assert os.fspath(path) not in str(raised.value)
+
+
+# -- HTTP Digest and OAuth 2.0 client credentials --------------------------------------------------
+
+OAUTH2 = (
+    "{type: oauth2, tokenEndpoint: 'https://auth.example.test/token', clientId: '{{TOKEN}}', "
+    "clientSecret: '{{SECRET}}', scopes: [a, b]}"
+)
+
+
+def test_digest_takes_user_name_and_password_from_binds() -> None:
+    (upstream,) = model("{type: digest, username: '{{TOKEN}}', password: '{{SECRET}}'}").upstreams
+
+    assert upstream.digest == DigestAuth("settings.token", "settings.secret")
+
+
+def test_digest_without_a_password_is_refused() -> None:
+    (refusal,) = refusals("{type: digest, username: '{{TOKEN}}'}")
+
+    assert refusal[0] == "unsupported-auth-digest"
+    assert "'username' and 'password'" in refusal[1]
+
+
+def test_oauth2_client_credentials_read_the_endpoint_client_and_scopes() -> None:
+    (upstream,) = model(OAUTH2).upstreams
+
+    assert upstream.oauth2 == OAuth2ClientCredentials(
+        token_url_expr="'https://auth.example.test/token'",
+        client_id_expr="settings.token",
+        client_secret_expr="settings.secret",
+        scopes=("a", "b"),
+        audience=None,
+        client_auth="basic",
+    )
+
+
+@pytest.mark.parametrize(
+    ("auth", "fragment"),
+    [
+        ("{type: oauth2, authorizationServerUri: 'https://auth.example.test'}", "'tokenEndpoint'"),
+        (OAUTH2.replace("clientSecret: '{{SECRET}}', ", ""), "'clientSecret'"),
+        (OAUTH2.replace("'https://auth.example.test/token'", "/token"), "absolute http(s) URL"),
+        (OAUTH2[:-1] + ", grantType: password}", "client_credentials grant"),
+        (OAUTH2[:-1] + ", tokenEndpointAuthMethod: private_key_jwt}", "not supported"),
+    ],
+    ids=["server-side-only", "no-secret", "relative-endpoint", "grant", "auth-method"],
+)
+def test_oauth2_on_consumes_without_what_the_grant_needs_is_refused(
+    auth: str, fragment: str
+) -> None:
+    (refusal,) = refusals(auth)
+
+    assert refusal[0] == "unsupported-auth-oauth2"
+    assert fragment in refusal[1]
+
+
+def test_the_token_module_is_generated_only_for_oauth2() -> None:
+    with_oauth2 = render_package(model(OAUTH2))
+    with_digest = render_package(model("{type: digest, username: u, password: '{{SECRET}}'}"))
+
+    assert "demo/upstream_auth.py" in with_oauth2
+    assert "DigestAuthMiddleware" not in with_oauth2["demo/upstream.py"]
+    assert "demo/upstream_auth.py" not in with_digest
+    assert "DigestAuthMiddleware" in with_digest["demo/upstream.py"]
+    assert '"aiohttp>=3.13,<4"' in with_digest["pyproject.toml"]
+    assert '"aiohttp>=3.9,<4"' in with_oauth2["pyproject.toml"]

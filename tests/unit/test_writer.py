@@ -122,10 +122,22 @@ def test_a_build_killed_mid_write_leaves_the_previous_output_intact(tmp_path: Pa
     assert killed.returncode == -signal.SIGKILL
     assert diff_tree(out, old).clean
     assert writer.edited_by_hand(out) == []
-    # The half-written staging folder stays beside the output (nothing runs after SIGKILL); it is
-    # hidden, never the output itself, and the next build writes a fresh one.
+    # The half-written staging folder stays beside the output (nothing runs after SIGKILL); the
+    # next build removes it, because the process that wrote it is gone.
+    assert len(list(tmp_path.glob(".out.*.tmp"))) == 1
     write_tree(out, with_manifest({"pkg/m0.py": "rebuilt\n"}, "g", "s.yaml"))
     assert (out / "pkg" / "m0.py").read_text() == "rebuilt\n"
+    assert list(tmp_path.glob(".out.*.tmp")) == []
+
+
+def test_a_staging_folder_of_a_build_still_running_is_left_alone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    running = tmp_path / f".out.{os.getpid()}.abc.tmp"
+    running.mkdir()
+
+    write_tree(out, with_manifest({"pkg/a.py": "a\n"}, "g", "s.yaml"))
+
+    assert running.is_dir()
 
 
 @pytest.mark.parametrize(

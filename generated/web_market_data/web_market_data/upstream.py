@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import logging
 import re
 import ssl
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from web_market_data import __version__
 from web_market_data.settings import Settings, UpstreamSettings
 
 USER_AGENT = "web-market-data/" + __version__
+logger = logging.getLogger(__name__)
 _NO_BODY: Any = object()
 # RFC 9110 §5.5: CR, LF and NUL can never be sent in a header value (other controls are refused too).
 _FORBIDDEN_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -121,10 +123,14 @@ class _Transport:
         if self._settings.ca_bundle is not None:
             verify = ssl.create_default_context(cafile=self._settings.ca_bundle)
         timeout = aiohttp.ClientTimeout(
-            total=self._settings.timeout, sock_connect=min(10.0, self._settings.timeout)
+            total=self._settings.timeout, sock_connect=self._settings.connect_timeout
         )
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=verify, limit=256),
+            connector=aiohttp.TCPConnector(
+                ssl=verify,
+                limit=self._settings.max_connections,
+                limit_per_host=self._settings.max_connections_per_host,
+            ),
             timeout=timeout,
             headers=self._headers,
             skip_auto_headers=("Content-Type",),
@@ -148,7 +154,11 @@ class _Transport:
             raise RuntimeError(f"upstream {self._namespace!r} is not open")
         url = self._settings.base_uri + path
         if query or self._query:
-            pairs = [*self._query, *((k, _text(v)) for k, v in query or () if v is not None)]
+            pairs = list(self._query)
+            for key, value in query or ():
+                # A list is sent as repeated keys: ?id=1&id=2.
+                values = value if isinstance(value, list | tuple) else [value]
+                pairs += [(key, _text(item)) for item in values if item is not None]
             if pairs:
                 url += "?" + urlencode(pairs, quote_via=quote)
         extra: dict[str, str] = {}
@@ -160,9 +170,11 @@ class _Transport:
                         name, f"{name} must not contain line breaks or control characters"
                     )
         data: bytes | None = None
+        # A Content-Type the spec declares wins over the body's (every declared header is sent).
+        typed = any(name.lower() == "content-type" for name in (*self._headers, *extra))
         if json_body is not _NO_BODY:
             data = b"" if json_body is None else json.dumps(json_body).encode()
-            if json_body is not None:
+            if json_body is not None and not typed:
                 extra["Content-Type"] = "application/json"
         retries = self._settings.retries if method in IDEMPOTENT_METHODS else 0
         for attempt in range(retries):
@@ -185,9 +197,22 @@ class _Transport:
         assert self._session is not None
         try:
             async with self._session.request(
-                method, URL(url, encoded=True), data=data, headers=headers, allow_redirects=False
+                method,
+                URL(url, encoded=True),
+                data=data,
+                headers=headers,
+                allow_redirects=self._settings.follow_redirects,
             ) as response:
                 body = await response.read()
+                if 300 <= response.status < 400 and not self._settings.follow_redirects:
+                    logger.warning(
+                        "upstream %r answered %d (Location: %s); passed back, not followed "
+                        "(set %s_FOLLOW_REDIRECTS=true to follow)",
+                        self._namespace,
+                        response.status,
+                        response.headers.get("Location", "none"),
+                        self._settings.env_prefix,
+                    )
                 return UpstreamResponse(
                     response.status,
                     response.headers.get("Content-Type"),
@@ -202,6 +227,10 @@ class _Transport:
             raise UpstreamUnavailable(
                 f"TLS handshake with upstream {self._namespace!r} failed "
                 "(see the *_VERIFY_TLS and *_CA_BUNDLE settings)"
+            ) from None
+        except aiohttp.TooManyRedirects:
+            raise UpstreamUnavailable(
+                f"upstream {self._namespace!r} redirected too many times"
             ) from None
         except aiohttp.ClientError:
             raise UpstreamUnavailable(

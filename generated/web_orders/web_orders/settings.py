@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_CONNECTIONS = 256
 MAX_RETRIES = 10
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -26,6 +28,11 @@ class UpstreamSettings:
     ca_bundle: str | None
     timeout: float
     retries: int
+    connect_timeout: float
+    follow_redirects: bool
+    max_connections: int
+    max_connections_per_host: int
+    env_prefix: str
 
 
 @dataclass(frozen=True)
@@ -67,12 +74,24 @@ def _upstream(env: Mapping[str, str], prefix: str, default_base_uri: str) -> Ups
     ca_bundle = env.get(f"{prefix}_CA_BUNDLE", "") or None
     if ca_bundle is not None and not os.path.isfile(ca_bundle):
         raise ConfigError(f"{prefix}_CA_BUNDLE={ca_bundle!r} is not a readable file")
+    timeout = _seconds(env, f"{prefix}_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)
     return UpstreamSettings(
         base_uri=base_uri.rstrip("/"),
         verify_tls=_flag(env, f"{prefix}_VERIFY_TLS", default=True),
         ca_bundle=ca_bundle,
-        timeout=_seconds(env, f"{prefix}_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
+        timeout=timeout,
         retries=_count(env, f"{prefix}_RETRIES", 0, maximum=MAX_RETRIES),
+        # Never longer than the whole answer may take.
+        connect_timeout=min(
+            _seconds(env, f"{prefix}_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT_SECONDS), timeout
+        ),
+        follow_redirects=_flag(env, f"{prefix}_FOLLOW_REDIRECTS", default=False),
+        max_connections=_count(
+            env, f"{prefix}_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, minimum=1
+        ),
+        # 0: no limit per host beyond the pool's.
+        max_connections_per_host=_count(env, f"{prefix}_MAX_CONNECTIONS_PER_HOST", 0),
+        env_prefix=prefix,
     )
 
 

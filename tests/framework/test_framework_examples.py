@@ -1,0 +1,159 @@
+"""Every official alpha2 example either builds into a package that works against a stand-in of
+its upstream, or is refused with the code ``expectations.REFUSED`` names.
+
+Run by ``make framework`` (skipped when ``../shared`` is absent). What each example promises (tool
+names, which units call the upstream) is read from the spec, not from the generated code.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+import yaml
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from naftiko_gen.build import generate
+from naftiko_gen.diagnostics import SpecError
+from naftiko_gen.model import Capability
+from naftiko_gen.writer import write_tree
+
+from tests.framework.expectations import LEFT_OUT, REFUSED, TOOL_ERRORS, routes_for
+from tests.integration.conftest import package_env
+from tests.integration.test_web_sessions import http_request
+from tests.support.framework_examples import (
+    DUMMY_SECRET,
+    declares,
+    example_arguments,
+    example_names,
+    inbound_headers,
+    mcp_tools,
+    stage,
+)
+from tests.support.packages import install
+from tests.support.served import Served, serve
+from tests.support.stand_in_upstream import StandInUpstream
+
+pytestmark = pytest.mark.framework
+
+EXAMPLES: list[Any] = list(example_names()) or [
+    pytest.param("", marks=pytest.mark.skip(reason="../shared/corpus is absent"))
+]
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return stage(tmp_path_factory.mktemp("framework"))
+
+
+def _environment(model: Capability, upstream_url: str, workdir: Path) -> dict[str, str]:
+    """Every secret set to DUMMY_SECRET (bind files written), every upstream on the stand-in."""
+    env: dict[str, str] = {}
+    bind_files: dict[str, dict[str, str]] = {}
+    for secret in model.secrets:
+        if secret.bind_file and secret.bind_file_override:
+            bind_files.setdefault(secret.bind_file_override, {})[secret.env_var] = DUMMY_SECRET
+        else:
+            env[secret.env_var] = DUMMY_SECRET
+    for variable, values in bind_files.items():
+        path = workdir / f"{variable.lower()}.json"
+        path.write_text(json.dumps(values), encoding="utf-8")
+        env[variable] = str(path)
+    for upstream in model.upstreams:
+        env[f"{upstream.env_prefix}_BASE_URI"] = upstream_url
+        for variable, _ in upstream.base_uri_variables:
+            env.setdefault(variable, "stand-in")
+    return env
+
+
+def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    status, _, body = http_request(urllib.request.Request(url, headers=headers))
+    return status, body
+
+
+async def _exercise_mcp(
+    name: str, spec: dict[str, Any], served: Served, upstream: StandInUpstream
+) -> None:
+    headers = inbound_headers(spec, "mcp")
+    transport = streamable_http_client(served.mcp, http_client=httpx2.AsyncClient(headers=headers))
+    async with Client(transport) as client:
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+        declared = mcp_tools(spec)
+        assert sorted(listed) == sorted(unit.name for unit in declared)
+        for unit in declared:
+            before = len(upstream.requests)
+            result = await client.call_tool(
+                unit.name, example_arguments(listed[unit.name].input_schema)
+            )
+            if (name, unit.name) not in TOOL_ERRORS:
+                assert not result.is_error, (unit.name, result.content)
+            reached = len(upstream.requests) > before
+            assert reached == unit.reaches_upstream, (unit.name, upstream.requests[before:])
+
+
+def _exercise_rest(served: Served, spec: dict[str, Any]) -> None:
+    headers = inbound_headers(spec, "rest")
+    status, body = _get(served.rest + "/openapi.json", headers)
+    assert status == 200, body
+    for path, item in json.loads(body)["paths"].items():
+        for method, operation in item.items():
+            url = served.rest + path
+            query = []
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    url = url.replace("{" + parameter["name"] + "}", "IMO-9321483")
+                elif parameter["in"] == "query" and parameter.get("required"):
+                    query.append((parameter["name"], "IMO-9321483"))
+            if query:
+                url += "?" + urllib.parse.urlencode(query)
+            data = b"{}" if method in ("post", "put", "patch") else None
+            request = urllib.request.Request(
+                url,
+                data=data,
+                method=method.upper(),
+                headers={**headers, "Content-Type": "application/json"},
+            )
+            status, _, answer = http_request(request)
+            assert status < 400, (method, path, status, answer)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_builds_and_serves_against_a_stand_in(
+    name: str, staged: Path, tmp_path: Path
+) -> None:
+    spec_path = staged / name
+    try:
+        generated = generate(spec_path)
+    except SpecError as exc:
+        codes = {d.code for d in exc.diagnostics if d.level.value == "error"}
+        assert name in REFUSED, f"{name} was refused: " + "; ".join(
+            d.format() for d in exc.diagnostics
+        )
+        assert REFUSED[name] in codes
+        return
+    assert name not in REFUSED, f"{name} builds but is expected to be refused"
+    left_out = [d.format() for d in generated.diagnostics if "left out" in d.message]
+    assert left_out == LEFT_OUT.get(name, []), "\n".join(left_out)
+    spec = yaml.safe_load(spec_path.read_text("utf-8"))
+    package = tmp_path / "out"
+    write_tree(package, generated.files)
+    site = install(package, tmp_path / "site")
+    model = generated.model
+    with StandInUpstream(routes_for(name)) as upstream:
+        env = package_env(site, **_environment(model, upstream.base_url, tmp_path))
+        ports = [f"--{kind}-port=0" for kind in model.adapter_kinds]
+        command = site / "bin" / model.dist_name
+        with serve(command, env, tmp_path, *ports) as served:
+            if declares(spec, "rest"):
+                _exercise_rest(served, spec)
+            if declares(spec, "mcp"):
+                anyio.run(_exercise_mcp, name, spec, served, upstream)
+            if declares(spec, "skill"):
+                status, body = _get(served.skill + "/skills", inbound_headers(spec, "skill"))
+                assert status == 200, body

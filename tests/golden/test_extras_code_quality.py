@@ -1,0 +1,95 @@
+"""Packages using MCP resources, prompts and REST forward rules pass the same gates as the committed
+ones (mypy --strict, ruff, black), in each shape their templates branch on, and build the same
+bytes twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from naftiko_gen.build import generate
+from naftiko_gen.writer import write_tree
+
+from tests.integration.test_mcp_resources_prompts import SPEC as RESOURCES_AND_PROMPTS
+from tests.integration.test_mcp_stdio_twin import SPEC as TWIN
+from tests.integration.test_rest_forward import SPEC as FORWARD
+from tests.unit.test_codes import replaced
+
+STATIC_ONLY = replaced(
+    "    tools:\n",
+    "    resources:\n    - {name: docs, uri: 'data://docs', location: ./docs}\n    tools:\n",
+)
+PROMPTS_ONLY = replaced(
+    "    tools:\n    - {name: get-item, description: Get, call: api.get-item}\n",
+    "    prompts:\n    - {name: p, arguments: [{name: a}],\n"
+    "       template: [{role: user, content: '{{a}}'}]}\n",
+) + (
+    "  - type: rest\n    namespace: r\n    port: 8081\n    resources:\n"
+    "    - path: /x\n      operations: [{method: GET, call: api.get-item}]\n"
+    "    - path: /p/{{path}}\n      forward: {targetNamespace: api}\n"
+)
+
+SPECS = {
+    "resources-prompts": RESOURCES_AND_PROMPTS,
+    "forward-only": FORWARD,
+    "static-only": STATIC_ONLY,
+    "prompts-and-forward": PROMPTS_ONLY,
+    "twin": TWIN,
+}
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    built = {}
+    for stem, text in SPECS.items():
+        workdir = tmp_path_factory.mktemp(stem)
+        (workdir / "docs").mkdir()
+        (workdir / "docs" / "a.md").write_text("# A", encoding="utf-8")
+        (workdir / "prompts").mkdir()
+        (workdir / "prompts" / "review.md").write_text("{{topic}}", encoding="utf-8")
+        spec = workdir / f"{stem}.yaml"
+        spec.write_text(text, encoding="utf-8")
+        first, second = generate(spec).files, generate(spec).files
+        assert first == second, stem
+        write_tree(workdir / "out", first)
+        built[stem] = workdir / "out"
+    return built
+
+
+def test_extras_packages_pass_mypy_strict(packages: dict[str, Path]) -> None:
+    args = [arg for stem in packages for arg in ("-p", stem.replace("-", "_"))]
+    path = os.pathsep.join(str(package) for package in packages.values())
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *args],
+        env=dict(os.environ, MYPYPATH=path),
+        cwd=next(iter(packages.values())),
+        capture_output=True,
+        text=True,
+    )
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+@pytest.mark.parametrize("stem", sorted(SPECS))
+def test_extras_packages_pass_ruff_and_black(packages: dict[str, Path], stem: str) -> None:
+    package = packages[stem]
+
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+        cwd=package,
+        capture_output=True,
+        text=True,
+    )
+    black = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--config", "pyproject.toml", "."],
+        cwd=package,
+        capture_output=True,
+        text=True,
+    )
+
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    assert black.returncode == 0, black.stderr
