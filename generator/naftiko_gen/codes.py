@@ -167,10 +167,10 @@ HINTS: Final[dict[str, str]] = {
     "unbound-parameter": "bind it with `with: {param: tools.param}` or declare it as an input",
     "unknown-path-parameter": "add `{name}` to the path, or declare the input `in: query`",
     # -- inbound authentication on exposes (cases in tests/unit/test_inbound_auth.py) ------------
-    "unsupported-inbound-auth": "use bearer, apikey, basic or digest on an exposes adapter, or "
-    "remove `authentication` and put the port behind an authenticating proxy",
+    "unsupported-inbound-auth": "use bearer, apikey, basic, digest or oauth2 (jwks) on an exposes "
+    "adapter, or remove `authentication` and put the port behind an authenticating proxy",
     "inbound-auth-incomplete": "give bearer a `token`, apikey a `key` and `value`, basic and "
-    "digest a `username` and `password`",
+    "digest a `username` and `password`, oauth2 an `authorizationServerUri`",
     "inbound-auth-secret": "declare a bind (`keys: {API_TOKEN: API_TOKEN}`) and write the "
     "credential as `{{API_TOKEN}}`: it is then read from the environment at start-up",
     # -- control adapter (cases in tests/unit/test_control.py) -----------------------------------

@@ -1,11 +1,12 @@
 """Inbound ``authentication`` on exposes adapters (semantics §3.2): what callers must present.
 
-``bearer``, ``apikey`` (header, query or cookie), ``basic`` and ``digest`` (RFC 7616, SHA-256 and
-MD5, ``qop=auth``) are generated as an ASGI middleware in the package's ``inbound_auth.py``, which
-exists only when a spec uses one of them. The expected credentials are bind variables read at
-start-up, never text in generated files: a credential written literally in the spec is refused.
-Other schemes (``oauth2`` JWT validation, and the consumes-only signing schemes) are refused with
-a located error rather than served open.
+``bearer``, ``apikey`` (header, query or cookie), ``basic``, ``digest`` (RFC 7616, SHA-256 and
+MD5, ``qop=auth``) and ``oauth2`` (JWT access tokens checked against the authorization server's
+JWKS) are generated as an ASGI middleware in the package's ``inbound_auth.py``, which exists only
+when a spec uses one of them. The expected credentials are bind variables read at start-up, never
+text in generated files: a credential written literally in the spec is refused. Other schemes
+(token introspection, the consumes-only signing schemes) are refused with a located error rather
+than served open.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any, Literal, Protocol, cast
 from naftiko_gen.loader import PathKey
 from naftiko_gen.pyliteral import py
 
-InboundKind = Literal["bearer", "apikey", "basic", "digest"]
+InboundKind = Literal["bearer", "apikey", "basic", "digest", "oauth2"]
 ApiKeyPlacement = Literal["header", "query", "cookie"]
 
 # The realm the Naftiko engine's challenge authenticator uses (semantics §3.2).
 REALM = "naftiko"
-SUPPORTED = ("bearer", "apikey", "basic", "digest")
+SUPPORTED = ("bearer", "apikey", "basic", "digest", "oauth2")
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\$\{[^{}]*\}")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _PRINTABLE = re.compile(r"^[\x20-\x7e]+$")
@@ -47,12 +48,16 @@ class InboundAuth:
     api_keys: tuple[ApiKeyCheck, ...] = ()
     username_expr: str | None = None
     password_expr: str | None = None
+    # oauth2: the authorization server (issuer), the expected audience, the required scopes.
+    issuer_expr: str | None = None
+    audience_expr: str | None = None
+    scopes: tuple[str, ...] = ()
     realm: str = REALM
 
     @property
     def challenge(self) -> str:
         """The ``WWW-Authenticate`` value of a refusal (digest builds its own, with a nonce)."""
-        if self.kind == "bearer":
+        if self.kind in ("bearer", "oauth2"):
             return f"Bearer realm={_quoted(self.realm)}"
         if self.kind == "basic":
             return f'Basic realm={_quoted(self.realm)}, charset="UTF-8"'
@@ -70,6 +75,10 @@ class InboundAuth:
             return f"BasicGuard({self.username_expr}, {self.password_expr}, {py(self.challenge)})"
         if self.kind == "digest":
             return f"DigestGuard({self.username_expr}, {self.password_expr}, {py(self.realm)})"
+        if self.kind == "oauth2":
+            audience = self.audience_expr or "None"
+            scopes = py(list(self.scopes))
+            return f"OAuth2Guard({self.issuer_expr}, {audience}, {scopes}, {py(self.challenge)})"
         keys = ", ".join(
             f"({py(k.placement)}, {py(k.name)}, {k.value_expr})" for k in self.api_keys
         )
@@ -80,7 +89,7 @@ class InboundAuth:
         """``curl`` options that present the credentials (upper-case placeholders)."""
         if self.kind in ("basic", "digest"):
             return f"--{self.kind} -u USER:PASSWORD"
-        if self.kind == "bearer":
+        if self.kind in ("bearer", "oauth2"):
             return "-H " + shlex.quote("Authorization: Bearer TOKEN")
         flag = {"header": "-H", "query": "--url-query", "cookie": "-b"}
         separator = {"header": ": ", "query": "=", "cookie": "="}
@@ -92,7 +101,7 @@ class InboundAuth:
     @property
     def client_headers(self) -> dict[str, str]:
         """Headers an MCP client configuration can carry (none for digest or a query key)."""
-        if self.kind == "bearer":
+        if self.kind in ("bearer", "oauth2"):
             return {"Authorization": "Bearer TOKEN"}
         if self.kind == "basic":
             return {"Authorization": "Basic BASE64_OF_USER_COLON_PASSWORD"}
@@ -109,6 +118,8 @@ class InboundAuth:
                 }
                 for i, key in enumerate(self.api_keys)
             }
+        if self.kind == "oauth2":
+            return {"oauth2Auth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
         return {f"{self.kind}Auth": {"type": "http", "scheme": self.kind}}
 
 
@@ -143,6 +154,8 @@ def inbound_auth(report: Reporter, adapter: dict[str, Any], where: PathKey) -> I
             (*where, "type"),
         )
         return None
+    if kind == "oauth2":
+        return _oauth2(report, auth, where)
     if kind == "bearer":
         token = _secret(report, auth, "token", where)
         return InboundAuth("bearer", token_expr=token) if token else None
@@ -154,6 +167,58 @@ def inbound_auth(report: Reporter, adapter: dict[str, Any], where: PathKey) -> I
         return InboundAuth(cast(InboundKind, kind), username_expr=username, password_expr=password)
     keys = _api_keys(report, auth, where)
     return InboundAuth("apikey", api_keys=keys) if keys else None
+
+
+def _oauth2(report: Reporter, auth: dict[str, Any], where: PathKey) -> InboundAuth | None:
+    """JWT access tokens checked against the authorization server's published keys."""
+    if auth.get("tokenValidation", "jwks") != "jwks":
+        report.error(
+            "unsupported-inbound-auth",
+            "oauth2 tokenValidation 'introspection' is not generated (the engine refuses it too); "
+            "use jwks",
+            (*where, "tokenValidation"),
+        )
+        return None
+    issuer = str(auth.get("authorizationServerUri") or "")
+    if not issuer:
+        report.error(
+            "inbound-auth-incomplete",
+            "oauth2 authentication needs 'authorizationServerUri' (the issuer whose keys sign "
+            "the tokens)",
+            where,
+        )
+        return None
+    issuer_expr = _public_text(report, issuer, (*where, "authorizationServerUri"))
+    audience = auth.get("audience") or auth.get("resource")
+    audience_expr = (
+        _public_text(
+            report, str(audience), (*where, "audience" if "audience" in auth else "resource")
+        )
+        if audience
+        else None
+    )
+    if issuer_expr is None or (audience and audience_expr is None):
+        return None
+    scopes = auth.get("scopes")
+    scopes = scopes if isinstance(scopes, list) else []
+    return InboundAuth(
+        "oauth2",
+        issuer_expr=issuer_expr,
+        audience_expr=audience_expr,
+        scopes=tuple(str(s) for s in scopes),
+    )
+
+
+def _public_text(report: Reporter, text: str, where: PathKey) -> str | None:
+    """A value that is no secret (a URL, an audience): literal, or read from binds."""
+    if not _PLACEHOLDER.search(text):
+        return py(text)
+    expr = report.secret_expr(text, where)
+    if expr is None:
+        report.error(
+            "inbound-auth-secret", "only bind variables ('{{VAR}}') can be read here", where
+        )
+    return expr
 
 
 def _api_keys(report: Reporter, auth: dict[str, Any], where: PathKey) -> tuple[ApiKeyCheck, ...]:

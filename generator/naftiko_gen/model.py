@@ -468,8 +468,8 @@ class RestAdapter:
     port: int
     description: str
     operations: tuple[RestOperation, ...]
-    forwards: tuple[Forward, ...] = ()
     auth: InboundAuth | None = None
+    forwards: tuple[Forward, ...] = ()
 
     @property
     def takes_inputs(self) -> bool:
@@ -571,9 +571,9 @@ class McpAdapter:
     port: int
     description: str
     tools: tuple[McpTool, ...]
+    auth: InboundAuth | None = None
     resources: tuple[McpResource, ...] = ()
     prompts: tuple[McpPrompt, ...] = ()
-    auth: InboundAuth | None = None
 
     @property
     def uses_operations(self) -> bool:
@@ -674,10 +674,10 @@ class Capability:
     generator_version: str
     openapi: dict[str, Any]
     skill: SkillAdapter | None = None
+    control: ControlAdapter | None = None
     # A second MCP adapter with ``transport: stdio`` beside an http one: ``mcp-stdio`` serves it
     # (its own tools, resources and prompts), ``serve`` the http one.
     mcp_stdio: McpAdapter | None = None
-    control: ControlAdapter | None = None
 
     @property
     def adapter_kinds(self) -> tuple[str, ...]:
@@ -710,6 +710,7 @@ class Capability:
 
     @property
     def inbound_kinds(self) -> frozenset[str]:
+        """Which guards ``inbound_auth.py`` defines."""
         return frozenset(auth.kind for _, auth in self.inbound_auths)
 
     def body_helper(self, helper: str) -> bool:

@@ -142,6 +142,8 @@ class Normaliser:
         self.refused_namespaces: set[str] = set()
         # Signing / client-certificate auth by (spec file, path of the authentication mapping).
         self.upstream_auth: dict[tuple[str, PathKey], UpstreamAuth] = {}
+        # The ``control`` exposes adapter (see :mod:`naftiko_gen.control`).
+        self.control: ControlAdapter | None = None
         # Template scope of the namespace or operation being read: ``{{name}}`` → template text
         # (``in: environment`` values, adapter-level path values); see consumed_params.py.
         self.scope: dict[str, str] = {}
@@ -155,8 +157,6 @@ class Normaliser:
         self.behaviour_pool: list[Behaviour] = []
         self.aggregates: aggregates.Index = aggregates.Index()
         self._mcp_stdio_twin: McpAdapter | None = None
-        # The ``control`` exposes adapter (see :mod:`naftiko_gen.control`).
-        self.control: ControlAdapter | None = None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -250,8 +250,8 @@ class Normaliser:
             generator_version=__version__,
             openapi={},
             skill=skill,
-            mcp_stdio=mcp_stdio,
             control=self.control,
+            mcp_stdio=mcp_stdio,
         )
         return _with_openapi(model)
 

@@ -335,7 +335,7 @@ def test_with_several_workers_a_scrape_adds_up_every_worker(
 def test_the_generated_code_passes_mypy_strict_ruff_and_black(
     watched: Watched, tmp_path: Path
 ) -> None:
-    # The served package (bearer control port, metrics) and one with the other three guards.
+    # The served package (bearer control port, metrics) and one with every other guard.
     other = (
         SPEC.replace(
             "  - type: rest\n    namespace: stock-rest\n    port: 8080\n",
@@ -350,13 +350,16 @@ def test_the_generated_code_passes_mypy_strict_ruff_and_black(
         )
         .replace(
             "{type: bearer, token: '{{CONTROL_TOKEN}}'}",
-            "{type: basic, " "username: '{{CONTROL_TOKEN}}', password: '{{CONTROL_TOKEN}}'}",
+            "{type: oauth2, authorizationServerUri: 'https://id.example.test', scopes: [ops]}",
         )
+        + "  - type: skill\n    port: 8095\n    authentication: {type: basic, "
+        "username: '{{CONTROL_TOKEN}}', password: '{{CONTROL_TOKEN}}'}\n"
+        "    skills: [{name: stock-guide, description: Reading stock levels}]\n"
     )
     build_and_install(other, "guarded-stock", tmp_path)
     packages = [watched.site.parent / "out", tmp_path / "out"]
     guards = (packages[1] / "guarded_stock" / "inbound_auth.py").read_text("utf-8")
-    assert all(f"class {kind}Guard" in guards for kind in ("Digest", "ApiKey", "Basic"))
+    assert all(f"class {kind}Guard" in guards for kind in ("Digest", "ApiKey", "Basic", "OAuth2"))
     modules = [str(packages[0] / "watched_stock"), str(packages[1] / "guarded_stock")]
 
     mypy = subprocess.run(

@@ -427,12 +427,12 @@ def test_every_registered_code_has_a_case() -> None:
     elsewhere = {
         "skill": (ROOT / "tests" / "unit" / "test_skills.py").read_text("utf-8"),
         "unsupported-auth-": (ROOT / "tests" / "unit" / "test_auth.py").read_text("utf-8"),
+        "inbound-auth": (ROOT / "tests" / "unit" / "test_inbound_auth.py").read_text("utf-8"),
+        "control": (ROOT / "tests" / "unit" / "test_control.py").read_text("utf-8"),
         "output-": (ROOT / "tests" / "unit" / "test_formats.py").read_text("utf-8"),
         "resource": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
         "prompt": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
         "forward": (ROOT / "tests" / "unit" / "test_forward.py").read_text("utf-8"),
-        "inbound-auth": (ROOT / "tests" / "unit" / "test_inbound_auth.py").read_text("utf-8"),
-        "control": (ROOT / "tests" / "unit" / "test_control.py").read_text("utf-8"),
     }
     tested_elsewhere = {
         code

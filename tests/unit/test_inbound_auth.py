@@ -64,7 +64,7 @@ def problems(tmp_path: Path, rest_auth: str) -> list[Diagnostic]:
 
 
 CASES = {
-    "unsupported-inbound-auth": "    authentication: {type: oauth2, authorizationServerUri: x}",
+    "unsupported-inbound-auth": "    authentication: {type: oauth1, consumerKey: '{{IN_USER}}'}",
     "inbound-auth-incomplete": "    authentication: {type: basic, username: '{{IN_USER}}'}",
     "inbound-auth-secret": "    authentication: {type: bearer, token: token-123}",
 }
@@ -78,6 +78,23 @@ def test_each_refusal_is_a_located_error_with_a_hint(code: str, tmp_path: Path) 
     assert found[0].level is Level.ERROR
     assert found[0].hint
     assert found[0].location.line == 20  # the authentication line
+
+
+@pytest.mark.parametrize(
+    ("rest_auth", "code"),
+    [
+        ("    authentication: {type: oauth2, scopes: [a]}", "inbound-auth-incomplete"),
+        (
+            "    authentication: {type: oauth2, authorizationServerUri: 'https://id.test', "
+            "tokenValidation: introspection}",
+            "unsupported-inbound-auth",
+        ),
+    ],
+)
+def test_oauth2_needs_an_issuer_and_validates_with_jwks_only(
+    tmp_path: Path, rest_auth: str, code: str
+) -> None:
+    assert [d.code for d in problems(tmp_path, rest_auth)] == [code]
 
 
 def test_a_placeholder_that_is_not_a_bind_is_refused_too(tmp_path: Path) -> None:
@@ -138,6 +155,10 @@ def test_only_the_guards_a_spec_uses_are_generated(tmp_path: Path) -> None:
         (BEARER, {"bearerAuth": {"type": "http", "scheme": "bearer"}}),
         (BASIC, {"basicAuth": {"type": "http", "scheme": "basic"}}),
         (DIGEST, {"digestAuth": {"type": "http", "scheme": "digest"}}),
+        (
+            "    authentication: {type: oauth2, authorizationServerUri: 'https://id.test'}",
+            {"oauth2Auth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        ),
         (
             "    authentication: {type: apikey, key: key, value: '{{IN_TOKEN}}', placement: query}",
             {"apiKey": {"type": "apiKey", "in": "query", "name": "key"}},

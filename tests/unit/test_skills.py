@@ -581,7 +581,7 @@ def test_inbound_authentication_the_generator_cannot_honour_refuses_the_catalogu
         tmp_path,
         """
         - type: skill
-          authentication: {type: oauth2, authorizationServerUri: https://id.example.test}
+          authentication: {type: oauth1, consumerKey: x}
           skills:
           - name: guide
         """,
