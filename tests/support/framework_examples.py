@@ -20,6 +20,8 @@ from tests.support.paths import ROOT
 
 FRAMEWORK = ROOT.parent / "shared" / "corpus" / "naftiko-framework" / "v1.0.0-alpha2"
 DUMMY_SECRET = "stand-in-secret-7c1e"
+# The value every string argument gets (an IMO number, so the shipyard examples look up a ship).
+ARGUMENT = "IMO-9321483"
 
 
 def example_names() -> list[str]:
@@ -104,7 +106,7 @@ def inbound_headers(spec: dict[str, Any], adapter_type: str) -> dict[str, str]:
 def example_arguments(schema: dict[str, Any]) -> dict[str, Any]:
     """A value for every declared argument, shaped by its JSON type."""
     values: dict[str, Any] = {
-        "string": "IMO-9321483",
+        "string": ARGUMENT,
         "integer": 1,
         "number": 1,
         "boolean": True,
@@ -113,6 +115,6 @@ def example_arguments(schema: dict[str, Any]) -> dict[str, Any]:
     }
     properties: dict[str, Any] = schema.get("properties") or {}
     return {
-        name: values.get(str(prop.get("type", "string")), "IMO-9321483")
+        name: values.get(str(prop.get("type", "string")), ARGUMENT)
         for name, prop in properties.items()
     }
