@@ -7,6 +7,7 @@ names, which units call the upstream) is read from the spec, not from the genera
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.parse
 import urllib.request
@@ -17,7 +18,7 @@ import anyio
 import httpx2
 import pytest
 import yaml
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
 from naftiko_gen.build import generate
@@ -38,7 +39,6 @@ from tests.integration.test_web_sessions import http_request
 from tests.support.framework_examples import (
     ARGUMENT,
     DUMMY_SECRET,
-    declares,
     example_arguments,
     example_names,
     inbound_headers,
@@ -87,13 +87,23 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
 
 
 async def _exercise_mcp(
-    name: str, spec: dict[str, Any], served: Served, upstream: StandInUpstream
+    name: str,
+    spec: dict[str, Any],
+    upstream: StandInUpstream,
+    target: str | StdioServerParameters,
 ) -> None:
-    headers = inbound_headers(spec, "mcp")
-    async with (
-        httpx2.AsyncClient(headers=headers) as http,
-        Client(streamable_http_client(served.mcp, http_client=http)) as client,
-    ):
+    """List and call every declared tool over Streamable HTTP (``target`` a URL, with the inbound
+    credentials) or over stdio (``target`` the ``mcp-stdio`` command)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if isinstance(target, StdioServerParameters):
+            client = await stack.enter_async_context(Client(target))
+        else:
+            http = await stack.enter_async_context(
+                httpx2.AsyncClient(headers=inbound_headers(spec, "mcp"))
+            )
+            client = await stack.enter_async_context(
+                Client(streamable_http_client(target, http_client=http))
+            )
         listed = {tool.name: tool for tool in (await client.list_tools()).tools}
         declared = mcp_tools(spec)
         assert sorted(listed) == sorted(unit.name for unit in declared)
@@ -180,11 +190,19 @@ def _check(name: str, staged: Path, tmp_path: Path) -> None:
         env = package_env(site, **_environment(model, upstream.base_url, tmp_path))
         ports = [f"--{kind}-port=0" for kind in model.adapter_kinds]
         command = site / "bin" / model.dist_name
+        if model.mcp_stdio is not None:
+            stdio = StdioServerParameters(command=str(command), args=["mcp-stdio"], env=env)
+            anyio.run(_exercise_mcp, name, spec, upstream, stdio)
+        if not model.adapter_kinds:
+            return
         with serve(command, env, tmp_path, *ports) as served:
-            if declares(spec, "rest"):
+            if model.rest is not None:
                 _exercise_rest(name, served, spec)
-            if declares(spec, "mcp"):
-                anyio.run(_exercise_mcp, name, spec, served, upstream)
-            if declares(spec, "skill"):
+            if model.mcp is not None:
+                anyio.run(_exercise_mcp, name, spec, upstream, served.mcp)
+            if model.skill is not None:
                 status, body = _get(served.skill + "/skills", inbound_headers(spec, "skill"))
+                assert status == 200, body
+            if model.control is not None:
+                status, body = _get(served.urls["control"] + "/health/live", {})
                 assert status == 200, body
