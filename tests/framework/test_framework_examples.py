@@ -43,6 +43,7 @@ from tests.support.framework_examples import (
     example_names,
     inbound_headers,
     mcp_tools,
+    rest_bodies,
     stage,
 )
 from tests.support.packages import install
@@ -123,9 +124,10 @@ async def _exercise_mcp(
 
 def _exercise_rest(name: str, served: Served, spec: dict[str, Any]) -> None:
     headers = inbound_headers(spec, "rest")
-    status, body = _get(served.rest + "/openapi.json", headers)
-    assert status == 200, body
-    for path, item in json.loads(body)["paths"].items():
+    bodies = rest_bodies(spec)
+    status, document = _get(served.rest + "/openapi.json", headers)
+    assert status == 200, document
+    for path, item in json.loads(document)["paths"].items():
         for method, operation in item.items():
             url = served.rest + path
             query = []
@@ -136,7 +138,8 @@ def _exercise_rest(name: str, served: Served, spec: dict[str, Any]) -> None:
                     query.append((parameter["name"], ARGUMENT))
             if query:
                 url += "?" + urllib.parse.urlencode(query)
-            data = b"{}" if method in ("post", "put", "patch") else None
+            body = bodies.get((method, path), {})
+            data = json.dumps(body).encode() if method in ("post", "put", "patch") else None
             request = urllib.request.Request(
                 url,
                 data=data,

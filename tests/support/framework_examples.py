@@ -118,3 +118,23 @@ def example_arguments(schema: dict[str, Any]) -> dict[str, Any]:
         name: values.get(str(prop.get("type", "string")), ARGUMENT)
         for name, prop in properties.items()
     }
+
+
+def rest_bodies(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(method, OpenAPI path) -> a JSON body with a value for every ``in: body`` input the spec
+    declares for that REST operation (the OpenAPI path writes ``{{p}}`` as ``{p}``)."""
+    bodies: dict[tuple[str, str], dict[str, Any]] = {}
+    for adapter in spec["capability"].get("exposes") or []:
+        if adapter.get("type") != "rest":
+            continue
+        for resource in adapter.get("resources") or []:
+            path = str(resource.get("path", "")).replace("{{", "{").replace("}}", "}")
+            for operation in resource.get("operations") or []:
+                properties = {
+                    str(p["name"]): p
+                    for p in operation.get("inputParameters") or []
+                    if p.get("in") == "body"
+                }
+                method = str(operation.get("method", "GET")).lower()
+                bodies[method, path] = example_arguments({"properties": properties})
+    return bodies
