@@ -8,7 +8,7 @@ import csv
 import io
 from typing import Any
 
-from tests.support.framework_examples import ARGUMENT
+from tests.support.framework_examples import ARGUMENT, DUMMY_SECRET
 from tests.support.stand_in_upstream import Answer
 
 # Examples written to fail (the engine's own negative tests) or that naftiko-gen refuses on
@@ -98,6 +98,8 @@ VOYAGE = {
     "departurePort": "NOOSL",
     "arrivalPort": "NLRTM",
     "status": "planned",
+    "departureDate": "2026-12-01",
+    "arrivalDate": "2026-12-05",
     "crewIds": ["CREW-001"],
     "cargoIds": [],
 }
@@ -251,6 +253,8 @@ RESULTS: dict[tuple[str, str], Any] = {
         "flag": "NO",
         "status": "active",
     },
+    ("tutorial/step-2-shipyard-wiring.yml", "get-ship"): _SHAPED_SHIP,
+    ("tutorial/step-3-shipyard-auth.yml", "list-ships"): _SHAPED_LIST,
     ("tutorial/step-4-shipyard-output-shaping.yml", "get-ship"): {
         **_SHAPED_SHIP,
         "specs": _SHAPED_SPECS,
@@ -258,6 +262,27 @@ RESULTS: dict[tuple[str, str], Any] = {
     ("tutorial/step-4-shipyard-output-shaping.yml", "list-ships"): _SHAPED_LIST,
     # step-5: the legacy XML (root dropped, repeated <vessel> -> array) shaped by `$.vessel`.
     ("tutorial/step-5-shipyard-multi-source.yml", "list-legacy-vessels"): _SHAPED_LEGACY,
+    # step-6: the voyage the registry answered, regrouped (route, dates) by the spec's mapping.
+    ("tutorial/step-6-shipyard-write-operations.yml", "create-voyage"): {
+        "voyageId": VOYAGE["voyageId"],
+        "shipImo": VOYAGE["shipImo"],
+        "route": {"from": VOYAGE["departurePort"], "to": VOYAGE["arrivalPort"]},
+        "dates": {"departure": VOYAGE["departureDate"], "arrival": VOYAGE["arrivalDate"]},
+        "crewIds": VOYAGE["crewIds"],
+        "cargoIds": VOYAGE["cargoIds"],
+        "status": VOYAGE["status"],
+    },
+    ("tutorial/step-8-shipyard-skill-groups.yml", "list-ships"): _SHAPED_LIST,
+    # step-9: the aggregate's lookup resolves the ship's assignedCrew against /crew.
+    ("tutorial/step-9-shipyard-aggregates.yml", "get-ship-with-crew"): {
+        **_SHAPED_SHIP,
+        **_SHAPED_SPECS,
+        "crew": [
+            {"fullName": c["fullName"], "role": c["role"]}
+            for c in CREW
+            if c["crewId"] in SHIP["assignedCrew"]
+        ],
+    },
     ("tutorial/step-10-shipyard-rest-adapter.yml", "GET /ships"): _SHAPED_LIST,
     # XML leaf values are strings; root <root> is dropped, so `$.root.user` finds nothing in the
     # engine (XmlIntegrationTest: `{"user":[…]}`) -- checked only via the status above.
@@ -271,4 +296,27 @@ RESULTS: dict[tuple[str, str], Any] = {
     ("test/formats/markdown-capability.yaml", "GET /markdown/features"): [
         {"feature": f["Feature"], "status": f["Status"]} for f in FEATURES
     ],
+}
+
+# What the upstream must have received. Example -> headers on every upstream request (secrets are
+# all DUMMY_SECRET); (example, tool) -> the JSON body of the call's last upstream request.
+SENT_HEADERS: dict[str, dict[str, str]] = {
+    # step-3: bearer auth from REGISTRY_TOKEN and the Registry-Version header from its bind.
+    "tutorial/step-3-shipyard-auth.yml": {
+        "authorization": f"Bearer {DUMMY_SECRET}",
+        "registry-version": DUMMY_SECRET,
+    },
+}
+SENT_BODIES: dict[tuple[str, str], Any] = {
+    # step-6: the consumed operation's body template, filled with the tool's arguments (strings
+    # quoted, arrays as JSON).
+    ("tutorial/step-6-shipyard-write-operations.yml", "create-voyage"): {
+        "shipImo": ARGUMENT,
+        "departurePort": ARGUMENT,
+        "arrivalPort": ARGUMENT,
+        "departureDate": ARGUMENT,
+        "arrivalDate": ARGUMENT,
+        "crewIds": [],
+        "cargoIds": [],
+    },
 }

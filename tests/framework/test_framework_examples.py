@@ -31,6 +31,8 @@ from tests.framework.expectations import (
     LEFT_OUT,
     REFUSED,
     RESULTS,
+    SENT_BODIES,
+    SENT_HEADERS,
     TOOL_ERRORS,
     routes_for,
 )
@@ -119,6 +121,9 @@ async def _exercise_mcp(
                 text = "".join(c.text for c in result.content if isinstance(c, TextContent))
                 assert json.loads(text) == RESULTS[name, unit.name], unit.name
             reached = len(upstream.requests) > before
+            if (name, unit.name) in SENT_BODIES:
+                sent = upstream.requests[-1].body
+                assert json.loads(sent) == SENT_BODIES[name, unit.name], unit.name
             assert reached == unit.reaches_upstream, (unit.name, upstream.requests[before:])
 
 
@@ -206,6 +211,9 @@ def _check(name: str, staged: Path, tmp_path: Path) -> None:
             if model.skill is not None:
                 status, body = _get(served.skill + "/skills", inbound_headers(spec, "skill"))
                 assert status == 200, body
+            for received in upstream.requests:
+                for header, value in SENT_HEADERS.get(name, {}).items():
+                    assert received.headers.get(header) == value, (header, received.path)
             if model.control is not None:
                 status, body = _get(served.urls["control"] + "/health/live", {})
                 assert status == 200, body
