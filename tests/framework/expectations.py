@@ -65,6 +65,7 @@ _REST_BODY_FIELDS = (
     "field with the same name, the whole body only when there is no such field."
 )
 KNOWN_GAPS: dict[str, str] = {
+    ".agents/skills/naftiko-capability/assets/capability-example.yml": _REST_BODY_FIELDS,
     "tutorial/step-7-shipyard-orchestrated-lookup.yml": _REST_BODY_FIELDS,
     "tutorial/step-10-shipyard-rest-adapter.yml": _REST_BODY_FIELDS,
     "tutorial/step-11-shipyard-fleet-manifest.yml": _REST_BODY_FIELDS,
