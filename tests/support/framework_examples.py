@@ -20,6 +20,8 @@ from tests.support.paths import ROOT
 
 FRAMEWORK = ROOT.parent / "shared" / "corpus" / "naftiko-framework" / "v1.0.0-alpha2"
 DUMMY_SECRET = "stand-in-secret-7c1e"
+# The value every string argument gets (an IMO number, so the shipyard examples look up a ship).
+ARGUMENT = "IMO-9321483"
 
 
 def example_names() -> list[str]:
@@ -104,7 +106,7 @@ def inbound_headers(spec: dict[str, Any], adapter_type: str) -> dict[str, str]:
 def example_arguments(schema: dict[str, Any]) -> dict[str, Any]:
     """A value for every declared argument, shaped by its JSON type."""
     values: dict[str, Any] = {
-        "string": "IMO-9321483",
+        "string": ARGUMENT,
         "integer": 1,
         "number": 1,
         "boolean": True,
@@ -113,6 +115,26 @@ def example_arguments(schema: dict[str, Any]) -> dict[str, Any]:
     }
     properties: dict[str, Any] = schema.get("properties") or {}
     return {
-        name: values.get(str(prop.get("type", "string")), "IMO-9321483")
+        name: values.get(str(prop.get("type", "string")), ARGUMENT)
         for name, prop in properties.items()
     }
+
+
+def rest_bodies(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(method, OpenAPI path) -> a JSON body with a value for every ``in: body`` input the spec
+    declares for that REST operation (the OpenAPI path writes ``{{p}}`` as ``{p}``)."""
+    bodies: dict[tuple[str, str], dict[str, Any]] = {}
+    for adapter in spec["capability"].get("exposes") or []:
+        if adapter.get("type") != "rest":
+            continue
+        for resource in adapter.get("resources") or []:
+            path = str(resource.get("path", "")).replace("{{", "{").replace("}}", "}")
+            for operation in resource.get("operations") or []:
+                properties = {
+                    str(p["name"]): p
+                    for p in operation.get("inputParameters") or []
+                    if p.get("in") == "body"
+                }
+                method = str(operation.get("method", "GET")).lower()
+                bodies[method, path] = example_arguments({"properties": properties})
+    return bodies
