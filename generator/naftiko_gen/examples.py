@@ -62,12 +62,13 @@ def example_request(
     )
     whole_body = next((i for i in op.inputs if i.rest_source == "body"), None)
     fields = [i for i in op.inputs if i.rest_source == "query"]
+    members = [i for i in op.inputs if i.rest_source == "field"]
     query: dict[str, str] = {}
     body: Any = None
     if whole_body is not None:
         body = example_value(whole_body)
     if op.reads_body and whole_body is None:
-        body = {i.rest_key: example_value(i) for i in fields}
+        body = {i.rest_key: example_value(i) for i in [*fields, *members]}
     else:
         query = {i.rest_key: _text(example_value(i)) for i in fields}
     return path, query, body

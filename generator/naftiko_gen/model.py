@@ -19,7 +19,8 @@ JsonType = Literal["string", "integer", "number", "boolean", "object", "array", 
 # "template": a value only used inside the operation's body template (or another parameter's
 # value); "form": a part of a multipart/form-data body (``in: formData``).
 UpstreamLocation = Literal["path", "query", "header", "cookie", "body", "form", "template"]
-RestSource = Literal["path", "query", "body"]
+# "field": a top-level member of the JSON request body (an input declared ``in: body``).
+RestSource = Literal["path", "query", "body", "field"]
 SkillMode = Literal["rest", "mcp"]
 
 PYTHON_TYPES: dict[str, str] = {
@@ -486,6 +487,12 @@ class RestAdapter:
     @property
     def reads_bodies(self) -> bool:
         return any(op.reads_body for op in self.operations)
+
+    @property
+    def reads_fields(self) -> bool:
+        return any(
+            i.rest_source == "field" for op in self.operations if op.reads_body for i in op.inputs
+        )
 
     @property
     def coerces(self) -> bool:

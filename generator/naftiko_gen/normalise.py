@@ -1495,6 +1495,8 @@ class Normaliser:
             location = str(raw.get("in") or "query")
             key = _match_placeholder(placeholders, name)
             source: RestSource = "path" if key else ("body" if name == "body" else "query")
+            if source == "query" and location == "body":
+                source = "field"  # one member of the JSON body, not the whole body (§3.3)
             declared[name] = Input(
                 name=name,
                 json_type=_json_type(raw.get("type"), "string"),

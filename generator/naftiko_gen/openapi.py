@@ -74,11 +74,24 @@ def _operation(op: RestOperation) -> dict[str, Any]:
     if parameters:
         document["parameters"] = parameters
     body = next((i for i in op.inputs if i.rest_source == "body"), None)
+    fields = [i for i in op.inputs if i.rest_source == "field"]
     if body is not None:
         document["requestBody"] = {
             "required": body.required,
             "description": body.description or "JSON request body, forwarded upstream.",
             "content": {"application/json": {"schema": _type_schema(body)}},
+        }
+    elif fields:
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {i.rest_key: _field_schema(i) for i in fields},
+        }
+        if required := [i.rest_key for i in fields if i.required]:
+            schema["required"] = required
+        document["requestBody"] = {
+            "required": bool(required),
+            "description": "JSON object whose members are the operation's body inputs.",
+            "content": {"application/json": {"schema": schema}},
         }
     output = op.call.operation.output if op.call is not None else None
     plain = op.behaviour.kind == "call" and not op.behaviour.outputs_expr
@@ -144,6 +157,13 @@ def _parameter(i: Input) -> dict[str, Any]:
     if i.description:
         parameter["description"] = i.description
     return parameter
+
+
+def _field_schema(i: Input) -> dict[str, Any]:
+    schema = _type_schema(i)
+    if i.description:
+        schema["description"] = i.description
+    return schema
 
 
 def _type_schema(i: Input) -> dict[str, Any]:

@@ -58,20 +58,7 @@ TOOL_ERRORS: dict[tuple[str, str], str] = {}
 # Example -> (the symptom the failure must show, the generator bug behind it: what was
 # sent/answered vs expected); the test is marked xfail with that reason only when the failure
 # shows that symptom. Not a pass: fix the generator, then delete the entry.
-_REST_BODY_FIELDS = (
-    "REST `in: body` inputs get the whole body: POST /voyages with "
-    '{"shipImo": "IMO-9321483", …, "crewIds": [], "cargoIds": []} answered 400 '
-    '"crewIds must be of type array"; rest_app.py.j2 passes `body` (the whole JSON object) for '
-    "every input with rest_source 'body'. Expected (semantics §3.3 step 3, `body`): the top-level "
-    "field with the same name, the whole body only when there is no such field."
-)
-_WHOLE_BODY = ("crewIds must be of type array", _REST_BODY_FIELDS)
-KNOWN_GAPS: dict[str, tuple[str, str]] = {
-    ".agents/skills/naftiko-capability/assets/capability-example.yml": _WHOLE_BODY,
-    "tutorial/step-7-shipyard-orchestrated-lookup.yml": _WHOLE_BODY,
-    "tutorial/step-10-shipyard-rest-adapter.yml": _WHOLE_BODY,
-    "tutorial/step-11-shipyard-fleet-manifest.yml": _WHOLE_BODY,
-}
+KNOWN_GAPS: dict[str, tuple[str, str]] = {}
 
 # ---------------------------------------------------------------------------------------------
 # Stand-in data. Shapes follow the Naftiko shipyard mocks (mocks.naftiko.net) the tutorial uses
