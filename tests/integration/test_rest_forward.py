@@ -19,6 +19,7 @@ import pytest
 
 from tests.integration.conftest import package_env
 from tests.integration.test_upstream_failures import closed_port
+from tests.support.auth_upstreams import DigestUpstream, OAuth2Upstream
 from tests.support.packages import build_and_install
 from tests.support.recording_upstream import Received
 from tests.support.served import Served, serve
@@ -394,3 +395,72 @@ def test_an_unreachable_upstream_is_answered_502(installed: Path, tmp_path: Path
         "error": "upstream_unavailable",
         "message": "upstream 'external' is unreachable",
     }
+
+
+CHALLENGED = """\
+naftiko: 1.0.0-alpha2
+info:
+  label: Forwarding with challenges
+capability:
+  consumes:
+  - type: http
+    namespace: vault
+    baseUri: https://vault.example.test
+    authentication: {type: digest, username: '{{VAULT_USER}}', password: '{{VAULT_PASSWORD}}'}
+    resources:
+    - {path: /unused, operations: [{name: unused, method: GET}]}
+  - type: http
+    namespace: billing
+    baseUri: https://billing.example.test
+    authentication:
+      type: oauth2
+      tokenEndpoint: '{{BILLING_TOKEN_URL}}'
+      clientId: '{{BILLING_CLIENT_ID}}'
+      clientSecret: '{{BILLING_CLIENT_SECRET}}'
+    resources:
+    - {path: /unused, operations: [{name: unused, method: GET}]}
+  exposes:
+  - type: rest
+    namespace: challenged
+    port: 8084
+    resources:
+    - {path: '/vault/{{path}}', forward: {targetNamespace: vault, trustedHeaders: [Authorization]}}
+    - {path: '/billing/{{path}}', forward: {targetNamespace: billing}}
+"""
+
+
+def test_digest_and_oauth2_namespaces_authenticate_forwarded_requests(tmp_path: Path) -> None:
+    target = build_and_install(CHALLENGED, "challenged-forward", tmp_path)
+    with (
+        DigestUpstream("ann", "pa55 word", "SHA-256") as vault,
+        OAuth2Upstream("client-1", "s3cret") as billing,
+    ):
+        env = package_env(
+            target,
+            VAULT_USER="ann",
+            VAULT_PASSWORD="pa55 word",
+            VAULT_BASE_URI=vault.base_url,
+            BILLING_TOKEN_URL=billing.base_url + "/oauth/token",
+            BILLING_CLIENT_ID="client-1",
+            BILLING_CLIENT_SECRET="s3cret",
+            BILLING_BASE_URI=billing.base_url,
+        )
+        command = target / "bin" / "challenged-forward"
+        with serve(command, env, tmp_path, "--rest-port", "0") as running:
+            secret = request(
+                running.rest,
+                "POST",
+                "/vault/secrets/db?v=2",
+                b'{"value": 1}',
+                {"Content-Type": "application/json", "Authorization": "Bearer caller"},
+            )
+            invoices = request(running.rest, "GET", "/billing/invoices")
+
+    assert secret[0] == 200
+    assert json.loads(secret[2])["path"] == "/secrets/db?v=2"
+    assert vault.accepted and vault.accepted[-1][1] == "/secrets/db?v=2"
+    assert vault.bodies[-1] == b'{"value": 1}'
+    assert invoices[0] == 200
+    assert json.loads(invoices[2]) == {"invoices": [1, 2]}
+    assert billing.presented[-1].startswith("Bearer tok-")
+    assert len(billing.token_requests) == 1
