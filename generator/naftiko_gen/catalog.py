@@ -32,6 +32,8 @@ def _tool(tool: McpTool) -> dict[str, Any]:
         wire["title"] = tool.title
     wire["description"] = tool.description
     wire["inputSchema"] = tool.input_schema
+    if tool.output_schema:
+        wire["outputSchema"] = tool.output_schema
     # The engine publishes the label twice: as the title and as annotations.title (§4.4).
     annotations = {"title": tool.title, **tool.annotations} if tool.title else tool.annotations
     if annotations:

@@ -37,6 +37,7 @@ HINTS: Final[dict[str, str]] = {
     # -- shape (warnings) ------------------------------------------------------------------------
     "unknown-key": "remove the key or fix its spelling; naftiko-gen ignores it",
     "misspelt-key": "rename the key to the one suggested",
+    "bad-pattern": "write the pattern as a regular expression (e.g. `^[0-9]{7}$`)",
     "ignored-keyword": "remove the key: the generated package cannot act on it",
     "official-shape": "accepted by naftiko-gen, but the official alpha2 schema (and the Naftiko "
     "engine) reject it; rewrite it as shown to stay portable",
@@ -83,8 +84,21 @@ HINTS: Final[dict[str, str]] = {
     "bad-environment-parameter": "name an environment variable (letters, digits, `_`), or give "
     "the parameter a `value`",
     "unused-path-parameter": "add `{name}` to the resource path, or declare it `in: query`",
+    # -- consumed outputRawFormat / outputSchema (cases in tests/unit/test_formats.py) ------------
+    "unsupported-output-format": "use json, xml, yaml, csv, tsv, psv, html, markdown, avro or "
+    "binary (pass-through)",
+    "unsupported-output-format-protobuf": "install naftiko-gen's protobuf extra (`pip install "
+    "'naftiko-gen[protobuf]'`: grpcio-tools compiles the .proto at build time)",
+    "output-schema-missing": "add `outputSchema: <file>.avsc` (avro) or `<file>.proto` "
+    "(protobuf), a path relative to the spec",
+    "output-schema-unreadable": "make the schema file exist at that path (relative to the spec "
+    "that declares the operation)",
+    "output-schema-invalid": "fix the schema: an avro outputSchema is an .avsc JSON document, a "
+    "protobuf one a .proto file that protoc compiles and that declares a message, an html one a "
+    "CSS selector",
+    "output-schema-ignored": "remove outputSchema: only avro, protobuf, html and markdown read it",
     # -- exposes ---------------------------------------------------------------------------------
-    "unsupported-adapter": "naftiko-gen generates rest, mcp and skill adapters",
+    "unsupported-adapter": "naftiko-gen generates rest, mcp, skill and control adapters",
     "multiple-mcp": "merge the MCP adapters' tools into one adapter, or split the capability",
     "multiple-rest": "merge the REST adapters into one, or split the capability",
     "bad-method": "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
@@ -94,10 +108,26 @@ HINTS: Final[dict[str, str]] = {
     "tool-name-sanitised": "use only letters, digits, '_', '-' and '.' in tool names",
     "tool-name-too-long": "use a name of at most 64 characters (MCP clients refuse longer ones)",
     "too-many-tools": "split the capability: many MCP clients cap tools at 128",
-    "unsupported-operation": "add `call: <namespace>.<operation>` (steps, mocks and ref come "
-    "with a later release)",
-    "unsupported-tool": "add `call: <namespace>.<operation>` (steps, mocks and ref come with a "
-    "later release)",
+    "no-behaviour": "add `call: <namespace>.<operation>`, `steps`, `ref: <aggregate>.<function>`, "
+    "or output parameters with a `value` (a mock)",
+    "bad-jsonpath": "write an RFC 9535 JSONPath such as `$.data.items[0].name` or "
+    "`$['odd key']`",
+    "bad-template": "use only `{{name}}` or `{{step.field}}` variables (no Mustache sections)",
+    "bad-step": "give each step a unique `name` and `type: call` (with `call`) or `type: lookup` "
+    "(with `index`, `match`, `lookupValue`)",
+    "unknown-step": "name an earlier step as the lookup `index`",
+    "bad-mapping": "write `{targetName: a.b, value: $.step.field}`",
+    "unsupported-script-language": "replace the script step with call and lookup steps, or run "
+    "the script in a service the capability calls",
+    "unsupported-python-script": "replace the script step with call and lookup steps (or output "
+    "shaping), or run the script in a service the capability calls",
+    "unknown-ref": "write `ref: <aggregateNamespace>.<function>` naming a function under "
+    "`capability.aggregates`",
+    "duplicate-aggregate-function": "rename one of the aggregate functions",
+    "bad-aggregate-function": "give the aggregate function a `name`",
+    "broken-aggregate-function": "fix the aggregate function's problems reported above",
+    "ref-overrides-ignored": "remove the key: an operation with `ref` does what the aggregate "
+    "function defines",
     # -- MCP resources and prompts (cases in tests/unit/test_mcp_extras.py) ----------------------
     "resource-incomplete": "give the MCP resource a `name` and a `uri`",
     "duplicate-resource": "give each MCP resource its own `name` and `uri`; the first is kept",
@@ -124,7 +154,6 @@ HINTS: Final[dict[str, str]] = {
     "no placeholder at all",
     "forward-header-dropped": "remove the header from `trustedHeaders`: hop-by-hop and proxy "
     "fields are never forwarded",
-    "unsupported-output": "use `mapping: $.` (the whole body) or a path such as `mapping: $.data`",
     "unsupported-body-type": "use a json, text, xml, sparql, formUrlEncoded or multipartForm body "
     "(multipartForm data: an object, or a list of {name, value, filename?, contentType?})",
     "unknown-hint": "use readOnly, destructive, idempotent or openWorld",
@@ -139,10 +168,23 @@ HINTS: Final[dict[str, str]] = {
     "unused-with": "remove the `with` key, or name a parameter of the called operation",
     "unbound-parameter": "bind it with `with: {param: tools.param}` or declare it as an input",
     "unknown-path-parameter": "add `{name}` to the path, or declare the input `in: query`",
+    # -- inbound authentication on exposes (cases in tests/unit/test_inbound_auth.py) ------------
+    "unsupported-inbound-auth": "use bearer, apikey, basic or digest on an exposes adapter, or "
+    "remove `authentication` and put the port behind an authenticating proxy",
+    "inbound-auth-incomplete": "give bearer a `token`, apikey a `key` and `value`, basic and "
+    "digest a `username` and `password`",
+    "inbound-auth-secret": "declare a bind (`keys: {API_TOKEN: API_TOKEN}`) and write the "
+    "credential as `{{API_TOKEN}}`: it is then read from the environment at start-up",
+    # -- control adapter (cases in tests/unit/test_control.py) -----------------------------------
+    "multiple-control": "keep one control adapter",
+    "unsupported-control-scripting": "remove management.scripting: naftiko-gen generates no "
+    "script steps to govern",
+    "unsupported-control-endpoint": "remove management.reload/validate/logs (declared by the "
+    "schema, implemented by no runtime)",
+    "unsupported-control-tracing": "remove observability.traces/exporters, or trace at your proxy; "
+    "/metrics (Prometheus) is what the control port serves",
     # -- skill adapters (cases in tests/unit/test_skills.py) -------------------------------------
     "multiple-skill": "merge the skill adapters into one",
-    "unsupported-skill-authentication": "remove `authentication` from the skill adapter; put the "
-    "catalogue behind your gateway",
     "skill-unnamed": "give the skill a `name`",
     "skill-bad-name": "use a kebab-case skill name",
     "skill-duplicate": "rename one of the skills; the first one is kept",

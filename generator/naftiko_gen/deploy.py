@@ -22,7 +22,7 @@ UID = 10001
 HEALTH_PATH = "/healthz"
 _SECRET_KEY = re.compile(r"[^-._a-zA-Z0-9]")
 _IMAGE_TAG = re.compile(r"[^A-Za-z0-9_.-]")
-URL_PATHS = {"rest": "", "mcp": "/mcp", "skill": "/skills"}
+URL_PATHS = {"rest": "", "mcp": "/mcp", "skill": "/skills", "control": "/health/live"}
 
 
 @dataclass(frozen=True)
@@ -127,11 +127,14 @@ def secret_key(env_var: str) -> str:
 
 
 def _listeners(model: Capability) -> list[Listener]:
-    ports = {"rest": model.rest, "mcp": model.mcp, "skill": model.skill}
+    ports = {
+        "rest": model.rest.port if model.rest else None,
+        "mcp": model.mcp.port if model.mcp else None,
+        "skill": model.skill.port if model.skill else None,
+        "control": model.control.port if model.control else None,
+    }
     return [
-        Listener(kind, adapter.port)
-        for kind in model.adapter_kinds
-        if (adapter := ports[kind]) is not None
+        Listener(kind, port) for kind in model.adapter_kinds if (port := ports[kind]) is not None
     ]
 
 

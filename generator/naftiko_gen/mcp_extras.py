@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from naftiko_gen import naming
+from naftiko_gen import naming, shaping
 from naftiko_gen.loader import PathKey
 from naftiko_gen.model import (
     Call,
@@ -147,8 +147,13 @@ def _resource_call(
     resolved = n._resolve_call(resource.get("call"), (*where, "call"))
     if resolved is None:
         return None
-    output_path = n._output_path(resource, where)
-    if output_path is None:
+    if not shaping.is_pass_through(resource.get("outputParameters")):
+        n.error(
+            "unsupported-resource",
+            "MCP resources with output shaping are not generated yet; the resource passes the "
+            "upstream answer through only (drop its outputParameters or use `mapping: $.`)",
+            (*where, "outputParameters"),
+        )
         return None
     ns, consumed = resolved
     operation = n._build_operation(ns, consumed, (*where, "call"))
@@ -193,7 +198,7 @@ def _resource_call(
                     where,
                 )
                 return None
-    return Call(ns.attr, operation, bindings, output_path)
+    return Call(ns.attr, operation, bindings)
 
 
 def _static_files(

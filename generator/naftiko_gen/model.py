@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from naftiko_gen.bodies import BodyPlan
+from naftiko_gen.control import ControlAdapter
+from naftiko_gen.formats import OutputFormat
+from naftiko_gen.inbound_auth import InboundAuth
 
 JsonType = Literal["string", "integer", "number", "boolean", "object", "array", "any"]
 # "template": a value only used inside the operation's body template (or another parameter's
@@ -80,6 +83,8 @@ class UpstreamOperation:
     params: tuple[UpstreamParam, ...]
     description: str
     body: BodyPlan | None = None
+    # outputRawFormat other than json: how the client decodes the answer (see formats.py).
+    output: OutputFormat | None = None
 
     @property
     def query_params(self) -> tuple[UpstreamParam, ...]:
@@ -263,11 +268,15 @@ class Input:
     description: str
     rest_source: RestSource
     rest_key: str
+    # ``pattern`` of a string input (ECMA-262 in the spec, checked with Python's ``re``).
+    pattern: str | None = None
 
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {} if self.json_type == "any" else {"type": self.json_type}
         if self.description:
             schema["description"] = self.description
+        if self.pattern is not None:
+            schema["pattern"] = self.pattern
         return schema
 
 
@@ -288,8 +297,97 @@ class Call:
     upstream_attr: str
     operation: UpstreamOperation
     bindings: tuple[Binding, ...]
-    # Steps into the upstream's JSON answer (``mapping: $.a.b``); empty means the whole body.
-    output_path: tuple[str | int, ...] = ()
+
+    @property
+    def renders(self) -> bool:
+        """A ``with`` value is a Mustache template rendered at run time (``shaping.render``)."""
+        return any(b.constant_expr and "arguments" in b.constant_expr for b in self.bindings)
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """One upstream call. ``outputs_expr`` (a tuple of ``shaping.Output``) shapes its JSON answer;
+    without it the answer passes through unchanged."""
+
+    function: str
+    call: Call
+    outputs_expr: str | None = None
+    # An aggregate function (``ref``): generated once in operations.py, whatever it does.
+    shared: bool = False
+    kind: Literal["call"] = "call"
+
+    @property
+    def inline(self) -> bool:
+        """A plain pass-through call, written in the adapter itself (no operations.py)."""
+        return self.outputs_expr is None and not self.shared and not self.call.renders
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return (self.call,)
+
+
+@dataclass(frozen=True)
+class MockPlan:
+    """No upstream call: the answer is built from the output ``value``s (semantics §5.3)."""
+
+    function: str
+    outputs_expr: str
+    kind: Literal["mock"] = "mock"
+    inline: Literal[False] = False
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class CallStep:
+    """An orchestration ``call`` step; ``projection_expr`` are the consumed operation's outputs."""
+
+    name: str
+    call: Call
+    projection_expr: str | None
+    kind: Literal["call"] = "call"
+
+
+@dataclass(frozen=True)
+class LookupStep:
+    """An orchestration ``lookup`` step: rows of an earlier step matched against a value."""
+
+    name: str
+    index: str
+    match: str
+    # ``lookupValue``: an RFC 9535 path into the step outputs (compiled once), or an expression.
+    value_path: str | None
+    value_expr: str | None
+    fields: tuple[str, ...]
+    kind: Literal["lookup"] = "lookup"
+
+
+@dataclass(frozen=True)
+class StepsPlan:
+    """Orchestrated steps whose outputs ``mappings`` assemble into the answer (semantics §3.6)."""
+
+    function: str
+    steps: tuple[CallStep | LookupStep, ...]
+    mappings_expr: str
+    kind: Literal["steps"] = "steps"
+    inline: Literal[False] = False
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return tuple(step.call for step in self.steps if isinstance(step, CallStep))
+
+    @property
+    def looks_up(self) -> bool:
+        return any(isinstance(step, LookupStep) for step in self.steps)
+
+    @property
+    def projects(self) -> bool:
+        return any(isinstance(s, CallStep) and s.projection_expr for s in self.steps)
+
+
+Behaviour = CallPlan | MockPlan | StepsPlan
 
 
 @dataclass(frozen=True)
@@ -301,7 +399,11 @@ class RestOperation:
     summary: str
     description: str
     inputs: tuple[Input, ...]
-    call: Call
+    behaviour: Behaviour
+
+    @property
+    def call(self) -> Call | None:
+        return self.behaviour.call if isinstance(self.behaviour, CallPlan) else None
 
     @property
     def reads_body(self) -> bool:
@@ -348,7 +450,12 @@ class McpTool:
     description: str
     annotations: dict[str, bool]
     inputs: tuple[Input, ...]
-    call: Call
+    behaviour: Behaviour
+    output_schema: dict[str, Any] | None = None
+
+    @property
+    def call(self) -> Call | None:
+        return self.behaviour.call if isinstance(self.behaviour, CallPlan) else None
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -362,14 +469,15 @@ class RestAdapter:
     description: str
     operations: tuple[RestOperation, ...]
     forwards: tuple[Forward, ...] = ()
+    auth: InboundAuth | None = None
 
     @property
     def takes_inputs(self) -> bool:
         return any(op.inputs for op in self.operations)
 
     @property
-    def selects_outputs(self) -> bool:
-        return any(op.call.output_path for op in self.operations)
+    def uses_operations(self) -> bool:
+        return any(not op.behaviour.inline for op in self.operations)
 
     @property
     def uses_lookup(self) -> bool:
@@ -450,24 +558,21 @@ class McpAdapter:
     tools: tuple[McpTool, ...]
     resources: tuple[McpResource, ...] = ()
     prompts: tuple[McpPrompt, ...] = ()
+    auth: InboundAuth | None = None
 
     @property
-    def selects_outputs(self) -> bool:
-        return any(tool.call.output_path for tool in self.tools)
+    def uses_operations(self) -> bool:
+        return any(not tool.behaviour.inline for tool in self.tools)
 
     @property
     def calls(self) -> tuple[Call, ...]:
         """Every upstream call of the adapter: its tools', then its dynamic resources'."""
         resource_calls = tuple(r.call for r in self.resources if r.call is not None)
-        return tuple(tool.call for tool in self.tools) + resource_calls
+        return tuple(c for tool in self.tools for c in tool.behaviour.calls) + resource_calls
 
     @property
     def dynamic_resources(self) -> tuple[McpResource, ...]:
         return tuple(r for r in self.resources if r.call is not None)
-
-    @property
-    def resources_select_outputs(self) -> bool:
-        return any(r.call.output_path for r in self.dynamic_resources if r.call is not None)
 
 
 @dataclass(frozen=True)
@@ -524,6 +629,7 @@ class SkillAdapter:
     port: int
     description: str
     skills: tuple[Skill, ...]
+    auth: InboundAuth | None = None
 
 
 @dataclass(frozen=True)
@@ -545,15 +651,63 @@ class Capability:
     # A second MCP adapter with ``transport: stdio`` beside an http one: ``mcp-stdio`` serves it
     # (its own tools, resources and prompts), ``serve`` the http one.
     mcp_stdio: McpAdapter | None = None
+    control: ControlAdapter | None = None
 
     @property
     def adapter_kinds(self) -> tuple[str, ...]:
         """The HTTP listeners ``serve`` starts, in order: what ``--only`` chooses from."""
-        present = (("rest", self.rest), ("mcp", self.mcp), ("skill", self.skill))
+        present = (
+            ("rest", self.rest),
+            ("mcp", self.mcp),
+            ("skill", self.skill),
+            ("control", self.control),
+        )
         return tuple(kind for kind, adapter in present if adapter is not None)
+
+    @property
+    def metrics(self) -> bool:
+        """Prometheus metrics are collected only when the control adapter serves ``/metrics``."""
+        return self.control is not None and self.control.metrics
+
+    @property
+    def inbound_auths(self) -> tuple[tuple[str, InboundAuth], ...]:
+        """Adapters whose callers must authenticate (``inbound_auth.py`` exists only then)."""
+        present: tuple[
+            tuple[str, RestAdapter | McpAdapter | SkillAdapter | ControlAdapter | None], ...
+        ] = (
+            ("rest", self.rest),
+            ("mcp", self.mcp),
+            ("skill", self.skill),
+            ("control", self.control),
+        )
+        return tuple((kind, a.auth) for kind, a in present if a is not None and a.auth is not None)
+
+    @property
+    def inbound_kinds(self) -> frozenset[str]:
+        return frozenset(auth.kind for _, auth in self.inbound_auths)
 
     def body_helper(self, helper: str) -> bool:
         return any(upstream.body_uses(helper) for upstream in self.upstreams)
+
+    @property
+    def output_formats(self) -> tuple[OutputFormat, ...]:
+        """The outputRawFormat plans of every generated operation (json ones have none)."""
+        return tuple(op.output for u in self.upstreams for op in u.operations if op.output)
+
+    def decodes(self, format_name: str) -> bool:
+        """Whether some answer is decoded from ``format_name``: ``formats.py`` holds only those
+        decoders, and the generated pyproject only their libraries."""
+        return any(f.name == format_name and f.decodes for f in self.output_formats)
+
+    @property
+    def decodes_text(self) -> bool:
+        """Some decoded answer is text read in its Content-Type's charset."""
+        return any(f.decodes and f.reads_charset for f in self.output_formats)
+
+    @property
+    def decodes_outputs(self) -> bool:
+        """Some answer is decoded to JSON by the client (``UpstreamResponse.json()``)."""
+        return any(f.decodes for f in self.output_formats)
 
     @property
     def sends_text_bodies(self) -> bool:
@@ -596,11 +750,65 @@ class Capability:
         )
 
     @property
-    def selects_outputs(self) -> bool:
-        calls = [op.call for op in (self.rest.operations if self.rest else ())]
-        calls += list(self.mcp.calls if self.mcp else ())
-        calls += list(self.mcp_stdio.calls if self.mcp_stdio else ())
-        return any(call.output_path for call in calls)
+    def behaviours(self) -> tuple[Behaviour, ...]:
+        """What operations.py defines: every behaviour not written inline, once (an aggregate
+        function shared by a REST operation and an MCP tool is one function)."""
+        found: dict[str, Behaviour] = {}
+        tools = [
+            *(self.mcp.tools if self.mcp else ()),
+            *(self.mcp_stdio.tools if self.mcp_stdio else ()),
+        ]
+        for behaviour in [op.behaviour for op in (self.rest.operations if self.rest else ())] + [
+            tool.behaviour for tool in tools
+        ]:
+            if not behaviour.inline:
+                found.setdefault(behaviour.function, behaviour)
+        return tuple(found.values())
+
+    @property
+    def operations_helpers(self) -> tuple[str, ...]:
+        """The names operations.py imports from shaping.py: only those it uses."""
+        names: set[str] = {"Shaped"}
+        texts: list[str] = []
+        for behaviour in self.behaviours:
+            texts += [b.constant_expr or "" for call in behaviour.calls for b in call.bindings]
+            if isinstance(behaviour, CallPlan) and behaviour.outputs_expr:
+                names |= {"Output", "shaped"}
+                texts.append(behaviour.outputs_expr)
+            elif isinstance(behaviour, MockPlan):
+                names |= {"Output", "mocked"}
+                texts.append(behaviour.outputs_expr)
+            elif isinstance(behaviour, StepsPlan):
+                names |= {"mapped", "step_output"}
+                texts.append(behaviour.mappings_expr)
+                for step in behaviour.steps:
+                    if isinstance(step, LookupStep):
+                        names |= {"lookup", "select"} if step.value_path else {"lookup"}
+                        texts.append(step.value_expr or "path(")
+                    elif step.projection_expr:
+                        names.add("Output")
+                        texts.append(step.projection_expr)
+        for helper in ("path", "render", "resolve", "select"):
+            if any(f"{helper}(" in text for text in texts):
+                names.add(helper)
+        return tuple(sorted(names, key=lambda name: (name[0].islower(), name)))
+
+    def shaping_uses(self, feature: str) -> bool:
+        """Whether generated code needs a shaping helper: only what the spec uses is emitted."""
+        behaviours = self.behaviours
+        if feature == "outputs":
+            return any(isinstance(b, CallPlan) and b.outputs_expr for b in behaviours)
+        if feature == "mock":
+            return any(isinstance(b, MockPlan) for b in behaviours)
+        if feature == "steps":
+            return any(isinstance(b, StepsPlan) for b in behaviours)
+        if feature == "lookup":
+            return any(isinstance(b, StepsPlan) and b.looks_up for b in behaviours)
+        if feature == "projection":
+            return any(isinstance(b, StepsPlan) and b.projects for b in behaviours)
+        if feature == "render":
+            return any(call.renders for b in behaviours for call in b.calls)
+        raise ValueError(feature)
 
     @property
     def summary(self) -> str:

@@ -16,15 +16,29 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from naftiko_gen import __version__, consumed_params, forward, mcp_extras, naming, skills
+from naftiko_gen import (
+    __version__,
+    aggregates,
+    consumed_params,
+    control,
+    forward,
+    mcp_extras,
+    naming,
+    orchestration,
+    skills,
+)
 from naftiko_gen import auth as auth_types
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body, text_expr
 from naftiko_gen.consumed_params import header_problem as _header_problem
+from naftiko_gen.control import ControlAdapter
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
+from naftiko_gen.formats import FormatProblem, OutputFormat, plan_output
+from naftiko_gen.inbound_auth import inbound_auth
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
+    Behaviour,
     Binding,
-    Call,
+    CallPlan,
     Capability,
     Forward,
     Input,
@@ -78,6 +92,8 @@ class _ConsumedOp:
     where: PathKey
     source: LoadedSpec
     body: Any = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    outputs: Any = None
 
 
 @dataclass
@@ -134,7 +150,13 @@ class Normaliser:
         self.secret_root = "settings"
         # An apikey with ``placement: cookie``: (name, value expression) for the Cookie header.
         self.auth_cookies: list[tuple[str, str]] = []
+        # Names of the functions of the generated operations.py (one per behaviour).
+        self.operation_functions: set[str] = set()
+        self.behaviour_pool: list[Behaviour] = []
+        self.aggregates: aggregates.Index = aggregates.Index()
         self._mcp_stdio_twin: McpAdapter | None = None
+        # The ``control`` exposes adapter (see :mod:`naftiko_gen.control`).
+        self.control: ControlAdapter | None = None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -183,13 +205,15 @@ class Normaliser:
             for item in _as_list(self.data.get(key))
             if isinstance(item, dict) and item.get("name")
         }
+        self.all_namespaces |= aggregates.namespaces(capability)
         self._binds(self.data)
         self._consumes(capability)
+        self.aggregates = aggregates.index(self, capability)
         rest, mcp, skill = self._exposes(capability)
         mcp_stdio = self._mcp_stdio_twin
         if mcp is None:
             mcp, mcp_stdio = mcp_stdio, None
-        if not self.failed and rest is None and mcp is None and skill is None:
+        if not self.failed and rest is None and mcp is None and skill is None and not self.control:
             self.error(
                 "nothing-to-expose",
                 "the capability exposes no REST operation, no MCP tool and no skill",
@@ -198,7 +222,8 @@ class Normaliser:
         if self.failed:
             raise SpecError(self.diagnostics)
         package = naming.package_name(self.dist)
-        calls = [op.call for op in (rest.operations if rest else ())]
+        behaviours = [op.behaviour for op in (rest.operations if rest else ())]
+        calls = [c for b in behaviours for c in b.calls]
         calls += list(mcp.calls if mcp else ())
         calls += list(mcp_stdio.calls if mcp_stdio else ())
         used = {(call.upstream_attr, call.operation.name) for call in calls}
@@ -226,6 +251,7 @@ class Normaliser:
             openapi={},
             skill=skill,
             mcp_stdio=mcp_stdio,
+            control=self.control,
         )
         return _with_openapi(model)
 
@@ -764,6 +790,8 @@ class Normaliser:
                     opwhere,
                     self.spec,
                     op.get("body"),
+                    op,
+                    op.get("outputParameters"),
                 )
         return ops
 
@@ -925,6 +953,7 @@ class Normaliser:
             params=tuple(params),
             description=op.description,
             body=body,
+            output=self._output_format(ns, op),
         )
         ns.built[op.name] = operation
         return operation
@@ -953,6 +982,28 @@ class Normaliser:
             return self._body_placeholder(name, whole, params, args, where)
 
         return text_expr(value, resolve)
+
+    def _output_format(self, ns: _Namespace, op: _ConsumedOp) -> OutputFormat | None:
+        """``outputRawFormat``/``outputSchema``: how the client decodes the answer (formats.py)."""
+
+        def warn(problem: FormatProblem) -> None:
+            self.warning(problem.code, problem.message, (*op.where, problem.key))
+
+        try:
+            plan = plan_output(
+                op.raw.get("outputRawFormat"),
+                op.raw.get("outputSchema"),
+                Path(op.source.file).parent,
+                warn,
+            )
+        except FormatProblem as problem:
+            self.error(problem.code, problem.message, (*op.where, problem.key))
+            return None
+        if plan is not None and any(
+            name.strip("'\"").lower() == "accept" for name, _ in ns.headers
+        ):
+            plan = replace(plan, accept=None)  # the spec's own Accept header is sent instead
+        return plan
 
     def _body(
         self, op: _ConsumedOp, params: list[UpstreamParam], args: set[str]
@@ -1154,6 +1205,17 @@ class Normaliser:
                     )
                     continue
                 skill_entries.append((adapter, where))
+            elif kind == "control":
+                if self.control is not None:
+                    self.warning(
+                        "multiple-control",
+                        "only one control adapter per capability is generated; this one is left "
+                        "out",
+                        where,
+                    )
+                    continue
+                version = str(self.data.get("naftiko"))
+                self.control = control.control_adapter(self, adapter, where, version)
             elif kind == "agent-skill":
                 self.warning(
                     "unsupported-adapter",
@@ -1223,11 +1285,19 @@ class Normaliser:
                 method = str(op.get("method") or "GET").upper()
                 with self._left_out(f"{method} {raw_path}") as failed:
                     built = self._rest_operation(
-                        op, owhere, method, raw_path, path, placeholders, namespace, routes
+                        _with_resource_inputs(op, resource),
+                        owhere,
+                        method,
+                        raw_path,
+                        path,
+                        placeholders,
+                        namespace,
+                        routes,
                     )
                 if built is None or failed[0]:
                     continue
-                name, summary, inputs, call = built
+                name, summary, inputs, behaviour, description = built
+                description = description or str(resource.get("description") or "")
                 operations.append(
                     RestOperation(
                         handler=naming.unique(naming.snake(name), handlers),
@@ -1235,9 +1305,9 @@ class Normaliser:
                         path=path,
                         operation_id=naming.unique(naming.snake(name), op_ids),
                         summary=summary,
-                        description=str(op.get("description") or ""),
+                        description=description,
                         inputs=inputs,
-                        call=call,
+                        behaviour=behaviour,
                     )
                 )
         if not operations and not forwards:
@@ -1248,6 +1318,7 @@ class Normaliser:
             description=str(adapter.get("description") or ""),
             operations=tuple(operations),
             forwards=tuple(forwards),
+            auth=inbound_auth(self, adapter, where),
         )
 
     def _rest_operation(
@@ -1260,7 +1331,7 @@ class Normaliser:
         placeholders: dict[str, str],
         namespace: str,
         routes: dict[tuple[str, str], PathKey],
-    ) -> tuple[str, str, tuple[Input, ...], Call] | None:
+    ) -> tuple[str, str, tuple[Input, ...], Behaviour, str] | None:
         if method not in HTTP_METHODS:
             self.error("bad-method", f"unknown HTTP method {method!r}", (*owhere, "method"))
             return None
@@ -1275,36 +1346,21 @@ class Normaliser:
             )
             return None
         routes[route] = owhere
-        if "call" not in op:
-            self.error(
-                "unsupported-operation",
-                "REST operations without 'call' (steps, mocks, ref) are not supported yet",
-                owhere,
-            )
-            return None
-        resolved = self._resolve_call(op.get("call"), (*owhere, "call"))
-        if resolved is None:
-            return None
-        output_path = self._output_path(op, owhere)
-        if output_path is None:
-            return None
-        ns, consumed = resolved
-        operation = self._build_operation(ns, consumed, (*owhere, "call"))
-        if operation is None:
-            return None
-        declared = self._declared_inputs(op.get("inputParameters"), owhere, placeholders)
-        inputs, bindings = self._bindings(
-            resolved,
-            operation,
-            op.get("with"),
-            declared,
-            (*owhere, "with"),
-            namespace,
-            placeholders,
-        )
         name = str(op.get("name") or f"{method.lower()}-{raw_path}")
+        if "ref" in op:
+            found = aggregates.exposed(self, op, owhere, namespace, placeholders)
+            if found is None:
+                return None
+            op = found.merged
+            name = str(op.get("name") or name)
+            inputs, behaviour = found.inputs, found.behaviour
+        else:
+            built = orchestration.behaviour(self, op, owhere, namespace, placeholders, name)
+            if built is None:
+                return None
+            inputs, behaviour, _ = built
         summary = str(op.get("label") or op.get("description") or name)
-        return name, summary, inputs, Call(ns.attr, operation, bindings, output_path)
+        return name, summary, inputs, behaviour, str(op.get("description") or "")
 
     def _mcp(self, adapter: dict[str, Any], where: PathKey) -> McpAdapter | None:
         namespace = str(adapter.get("namespace") or "mcp")
@@ -1320,7 +1376,7 @@ class Normaliser:
                 built = self._tool(tool, twhere, namespace, names)
             if built is None or failed[0]:
                 continue
-            name, inputs, call, description = built
+            name, inputs, behaviour, description, output_schema, hints = built
             title = tool.get("label") or tool.get("title")
             tools.append(
                 McpTool(
@@ -1328,9 +1384,10 @@ class Normaliser:
                     handler=naming.unique(f"call_{naming.snake(name)}", handlers),
                     title=str(title) if title else None,
                     description=description,
-                    annotations=self._hints(tool.get("hints"), (*twhere, "hints")),
+                    annotations=hints,
                     inputs=inputs,
-                    call=call,
+                    behaviour=behaviour,
+                    output_schema=output_schema,
                 )
             )
         resources = mcp_extras.resources(self, adapter, where, namespace)
@@ -1351,11 +1408,14 @@ class Normaliser:
             tools=tuple(tools),
             resources=resources,
             prompts=prompts,
+            auth=inbound_auth(self, adapter, where),
         )
 
     def _tool(
         self, tool: dict[str, Any], twhere: PathKey, namespace: str, names: dict[str, PathKey]
-    ) -> tuple[str, tuple[Input, ...], Call, str] | None:
+    ) -> (
+        tuple[str, tuple[Input, ...], Behaviour, str, dict[str, Any] | None, dict[str, bool]] | None
+    ):
         raw_name = str(tool.get("name") or "")
         if not raw_name:
             self.error("unnamed-tool", "MCP tool has no 'name'", twhere)
@@ -1370,29 +1430,23 @@ class Normaliser:
             )
             return None
         names[name] = twhere
-        if "call" not in tool:
-            self.error(
-                "unsupported-tool",
-                "MCP tools without 'call' (steps, mocks, ref) are not supported yet",
-                twhere,
-            )
+        if "ref" in tool:
+            found = aggregates.exposed(self, tool, twhere, namespace, {})
+            if found is None:
+                return None
+            description = str(found.merged.get("description") or name)
+            hints = {**found.hints, **self._hints(tool.get("hints"), (*twhere, "hints"))}
+            return name, found.inputs, found.behaviour, description, found.output_schema, hints
+        built = orchestration.behaviour(self, tool, twhere, namespace, {}, name)
+        if built is None:
             return None
-        resolved = self._resolve_call(tool.get("call"), (*twhere, "call"))
-        if resolved is None:
-            return None
-        output_path = self._output_path(tool, twhere)
-        if output_path is None:
-            return None
-        ns, consumed = resolved
-        operation = self._build_operation(ns, consumed, (*twhere, "call"))
-        if operation is None:
-            return None
-        declared = self._declared_inputs(tool.get("inputParameters"), twhere, {})
-        inputs, bindings = self._bindings(
-            resolved, operation, tool.get("with"), declared, (*twhere, "with"), namespace, {}
-        )
-        description = str(tool.get("description") or consumed.description or name)
-        return name, inputs, Call(ns.attr, operation, bindings, output_path), description
+        inputs, behaviour, output_schema = built
+        consumed_description = ""
+        if isinstance(behaviour, CallPlan):
+            consumed_description = behaviour.call.operation.description
+        description = str(tool.get("description") or consumed_description or name)
+        hints = self._hints(tool.get("hints"), (*twhere, "hints"))
+        return name, inputs, behaviour, description, output_schema, hints
 
     def _tool_name(self, raw: str, where: PathKey) -> str:
         """MCP tool names are ``[A-Za-z0-9_.-]{1,64}`` (clients refuse others): other characters
@@ -1430,30 +1484,6 @@ class Normaliser:
                 annotations[wire] = value
         return annotations
 
-    def _output_path(self, op: dict[str, Any], where: PathKey) -> tuple[str | int, ...] | None:
-        """Where the answer comes from in the upstream's JSON: ``mapping: $.`` is the whole body
-        (§7.6), ``$.a.b[0]`` the node there. ``properties``/``items`` that only describe types are
-        documentation. ``None`` (after an error) for real shaping, which comes later."""
-        outputs = op.get("outputParameters")
-        if not outputs or not isinstance(outputs, list):
-            return ()
-        for k, output in enumerate(outputs):
-            if not isinstance(output, dict):
-                continue
-            mapping = str(output.get("mapping", output.get("value", "$"))).strip()
-            steps = _simple_json_path(mapping)
-            nested = [output.get("properties"), output.get("items")]
-            if steps is not None and not any(_maps_values(part) for part in nested):
-                return steps
-            self.error(
-                "unsupported-output",
-                "output shaping (properties with their own mappings, filters, several outputs) "
-                "is not generated yet",
-                (*where, "outputParameters", k),
-            )
-            return None
-        return ()
-
     def _declared_inputs(
         self, params: Any, where: PathKey, placeholders: dict[str, str]
     ) -> dict[str, Input]:
@@ -1472,6 +1502,7 @@ class Normaliser:
                 description=str(raw.get("description") or ""),
                 rest_source=source,
                 rest_key=key or name,
+                pattern=self._input_pattern(raw.get("pattern"), (*where, "inputParameters", j)),
             )
             if location == "path" and not key and placeholders:
                 self.warning(
@@ -1480,6 +1511,22 @@ class Normaliser:
                     (*where, "inputParameters", j),
                 )
         return declared
+
+    def _input_pattern(self, pattern: Any, where: PathKey) -> str | None:
+        """An input's ``pattern``, validated by the generated JSON Schema validator; one that
+        does not compile is dropped with a warning rather than failing every call."""
+        if pattern is None:
+            return None
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            self.warning(
+                "bad-pattern",
+                f"pattern {str(pattern)!r} is not a regular expression ({exc}); it is not checked",
+                (*where, "pattern"),
+            )
+            return None
+        return str(pattern)
 
     def _bindings(
         self,
@@ -1509,22 +1556,27 @@ class Normaliser:
                 used_keys.add(key)
                 value = with_items[key]
                 reference = _reference(value, adapter_ns, self.all_namespaces)
-                if reference is None:
-                    if isinstance(value, str) and ("{{" in value or "${" in value):
-                        self.secret_root = "upstreams.settings"
-                        try:
-                            expr = self.secret_expr(value, (*where, key))
-                        finally:
-                            self.secret_root = "settings"
+                whole = None
+                templated = isinstance(value, str) and ("{{" in value or "${" in value)
+                if reference is None and templated:
+                    self.secret_root = "upstreams.settings"
+                    try:
+                        expr = self.secret_expr(value, (*where, key))
+                    finally:
+                        self.secret_root = "settings"
+                    whole = _input_placeholder(value, adapter_ns, self.all_namespaces)
+                    if expr is None and whole is None:
+                        # '{{imo}} x', '{{get-ship.imo}}': rendered from the inputs (and step
+                        # outputs) at run time.
+                        expr = orchestration.template_expr(self, value, (*where, key), adapter_ns)
                         if expr is None:
-                            self.error(
-                                "unsupported-template",
-                                f"with value {value!r}: template not supported yet",
-                                (*where, key),
-                            )
                             continue
+                    if expr is not None:
                         bindings.append(Binding(param.arg, None, expr, True))
                         continue
+                if whole is not None:
+                    input_name = whole
+                elif reference is None:
                     if isinstance(value, dict | list) or value is None:
                         self.error(
                             "bad-with-value",
@@ -1539,16 +1591,17 @@ class Normaliser:
                         continue
                     bindings.append(Binding(param.arg, None, py(value), True))
                     continue
-                prefix, input_name = reference
-                if prefix not in (*REFERENCE_PREFIXES, adapter_ns):
-                    # Another declared namespace: a reference to something this adapter cannot see.
-                    self.error(
-                        "unknown-with-source",
-                        f"with value {value!r}: {prefix!r} is not this adapter's namespace "
-                        f"({adapter_ns!r}) nor one of rest, tools, mcp",
-                        (*where, key),
-                    )
-                    continue
+                else:
+                    prefix, input_name = reference
+                    if prefix not in (*REFERENCE_PREFIXES, adapter_ns):
+                        # Another declared namespace: something this adapter cannot see.
+                        self.error(
+                            "unknown-with-source",
+                            f"with value {value!r}: {prefix!r} is not this adapter's namespace "
+                            f"({adapter_ns!r}) nor one of rest, tools, mcp",
+                            (*where, key),
+                        )
+                        continue
             elif consumed_params.value_of(raw) is not None:
                 # value: '{{userId}}' is the caller's input userId (the engine's parameter map);
                 # any other value is computed by the client method.
@@ -1612,6 +1665,17 @@ def _consumes_places(spec: LoadedSpec) -> list[tuple[PathKey, Any]]:
     return places
 
 
+def _with_resource_inputs(op: dict[str, Any], resource: dict[str, Any]) -> dict[str, Any]:
+    """Resource-level ``inputParameters`` belong to every operation of the resource; an
+    operation's own parameter of the same name wins."""
+    shared = [p for p in _as_list(resource.get("inputParameters")) if isinstance(p, dict)]
+    if not shared:
+        return op
+    own = _as_list(op.get("inputParameters"))
+    names = {p.get("name") for p in own if isinstance(p, dict)}
+    return {**op, "inputParameters": [*own, *(p for p in shared if p.get("name") not in names)]}
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -1669,39 +1733,6 @@ def _reference(value: Any, adapter_ns: str, namespaces: set[str]) -> tuple[str, 
     if prefix in (*REFERENCE_PREFIXES, adapter_ns) or prefix in namespaces:
         return prefix, name
     return None
-
-
-_PATH_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']+)'\]")
-
-
-def _simple_json_path(text: str) -> tuple[str | int, ...] | None:
-    """``$``, ``$.``, ``$.a.b``, ``$.a[0]``, ``$['a b']`` → steps; anything else → ``None``."""
-    if not text.startswith("$"):
-        return None
-    rest = text[1:]
-    if rest in ("", "."):
-        return ()
-    steps: list[str | int] = []
-    position = 0
-    while position < len(rest):
-        match = _PATH_STEP.match(rest, position)
-        if match is None:
-            return None
-        name, index, quoted = match.groups()
-        steps.append(int(index) if index is not None else (name or quoted))
-        position = match.end()
-    return tuple(steps)
-
-
-def _maps_values(node: Any) -> bool:
-    """True when an output description holds its own ``mapping``/``value``/``const``."""
-    if isinstance(node, dict):
-        if any(key in node for key in ("mapping", "value", "const")):
-            return True
-        return any(_maps_values(value) for value in node.values())
-    if isinstance(node, list):
-        return any(_maps_values(value) for value in node)
-    return False
 
 
 def _input_placeholder(value: Any, adapter_ns: str, namespaces: set[str]) -> str | None:

@@ -35,12 +35,28 @@ def openapi_document(model: Capability) -> dict[str, Any]:
     info: dict[str, Any] = {"title": model.title, "version": model.version}
     if model.description:
         info["description"] = model.description
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": info,
         "paths": paths,
         "components": {"schemas": {"Error": ERROR_SCHEMA}},
     }
+    auth = model.rest.auth
+    if auth is not None:
+        schemes = auth.security_schemes()
+        document["components"]["securitySchemes"] = schemes
+        document["security"] = [{name: [] for name in schemes}]
+        for operations in paths.values():
+            for operation in operations.values():
+                responses = operation["responses"]
+                responses["401"] = _error(
+                    "Missing or wrong credentials (see the WWW-Authenticate challenge); nothing "
+                    "was sent upstream."
+                )
+                operation["responses"] = dict(
+                    sorted(responses.items(), key=lambda item: (item[0] == "default", item[0]))
+                )
+    return document
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -64,11 +80,23 @@ def _operation(op: RestOperation) -> dict[str, Any]:
             "description": body.description or "JSON request body, forwarded upstream.",
             "content": {"application/json": {"schema": _type_schema(body)}},
         }
+    output = op.call.operation.output if op.call is not None else None
+    plain = op.behaviour.kind == "call" and not op.behaviour.outputs_expr
+    success: dict[str, Any] = {
+        "description": _success(op),
+        "content": {"application/json": {"schema": {}}},
+    }
+    unreachable = "The upstream could not be reached."
+    if output is not None and output.decodes:
+        if plain:
+            success["description"] = f"The upstream's {output.label} answer, decoded to JSON."
+        unreachable = (
+            f"The upstream could not be reached, or its {output.label} answer not decoded."
+        )
+    elif output is not None and plain:  # binary: passed through with the upstream's type
+        success["content"] = {"*/*": {"schema": {}}}
     document["responses"] = {
-        "200": {
-            "description": "The upstream response, unchanged (status and body are passed through).",
-            "content": {"application/json": {"schema": {}}},
-        },
+        "200": success,
         "400": {
             "description": "Invalid input (our Error object; nothing was sent upstream), or the "
             "upstream's own 400 answer, passed through unchanged.",
@@ -78,7 +106,7 @@ def _operation(op: RestOperation) -> dict[str, Any]:
                 }
             },
         },
-        "502": _error("The upstream could not be reached."),
+        "502": _error(unreachable),
         "504": _error("The upstream did not answer in time."),
         "default": {
             "description": "Any other status the upstream answers, passed through unchanged.",
@@ -86,6 +114,24 @@ def _operation(op: RestOperation) -> dict[str, Any]:
         },
     }
     return document
+
+
+def _success(op: RestOperation) -> str:
+    """What a success answer is, by what the operation does (its behaviour)."""
+    behaviour = op.behaviour
+    if behaviour.kind == "mock":
+        return "A mock answer built from the operation's output values (no upstream call)."
+    if behaviour.kind == "steps":
+        return (
+            "The object the operation's mappings build from its steps' outputs, or the last "
+            "step's upstream response when no mapping resolves."
+        )
+    if behaviour.kind == "call" and behaviour.outputs_expr:
+        return (
+            "The upstream response shaped by the operation's output parameters (an upstream "
+            "error or non-JSON answer is passed through unchanged)."
+        )
+    return "The upstream response, unchanged (status and body are passed through)."
 
 
 def _parameter(i: Input) -> dict[str, Any]:
@@ -101,4 +147,7 @@ def _parameter(i: Input) -> dict[str, Any]:
 
 
 def _type_schema(i: Input) -> dict[str, Any]:
-    return {} if i.json_type == "any" else {"type": i.json_type}
+    schema: dict[str, Any] = {} if i.json_type == "any" else {"type": i.json_type}
+    if i.pattern is not None:
+        schema["pattern"] = i.pattern
+    return schema

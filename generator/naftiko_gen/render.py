@@ -149,9 +149,20 @@ def render_package(model: Capability) -> dict[str, str]:
             files[f"{model.package}/prompts.json"] = _json(prompts_document(model.mcp))
     if model.uses_oauth2:
         templates["upstream_auth.py"] = "pkg/upstream_auth.py.j2"
+    if model.behaviours:
+        templates["operations.py"] = "pkg/operations.py.j2"
+        templates["shaping.py"] = "pkg/shaping.py.j2"
+    if model.inbound_auths:
+        templates["inbound_auth.py"] = "pkg/inbound_auth.py.j2"
+    if model.control:
+        templates["control_app.py"] = "pkg/control_app.py.j2"
+    if model.metrics:
+        templates["metrics.py"] = "pkg/metrics.py.j2"
     if model.skill:
         templates["skill_app.py"] = "pkg/skill_app.py.j2"
         files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))
+    if model.decodes_outputs:
+        templates["formats.py"] = "pkg/formats.py.j2"
     for name, template in templates.items():
         files[f"{model.package}/{name}"] = env.get_template(template).render(context)
     if model.mcp_stdio:
@@ -203,5 +214,7 @@ def _http_config(model: Capability) -> str:
     """Clients that speak Streamable HTTP themselves take the URL of a running ``serve``."""
     if model.mcp is None:
         return ""
-    server = {"type": "http", "url": f"http://127.0.0.1:{model.mcp.port}/mcp"}
+    server: dict[str, Any] = {"type": "http", "url": f"http://127.0.0.1:{model.mcp.port}/mcp"}
+    if model.mcp.auth is not None and model.mcp.auth.client_headers:
+        server["headers"] = model.mcp.auth.client_headers
     return json.dumps({"mcpServers": {model.dist_name: server}}, indent=2, ensure_ascii=False)

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+from naftiko_gen.inbound_auth import inbound_auth
 from naftiko_gen.loader import LoadedSpec, PathKey
 from naftiko_gen.model import (
     McpAdapter,
@@ -78,6 +79,8 @@ class Reporter(Protocol):
     def error(self, code: str, message: str, path: PathKey) -> None: ...
 
     def warning(self, code: str, message: str, path: PathKey) -> None: ...
+
+    def secret_expr(self, template: str, where: PathKey) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -171,15 +174,9 @@ def skill_adapter(
 ) -> SkillAdapter | None:
     """One ``type: skill`` exposes entry; ``None`` when no skill survives (each one said why)."""
     namespace = str(adapter.get("namespace") or "skills")
-    if adapter.get("authentication") is not None:
-        report.error(
-            "unsupported-skill-authentication",
-            "inbound authentication on a skill adapter is not generated yet, and serving the "
-            "catalogue without it is not what the spec asks; remove 'authentication' (and put the "
-            "skill port behind an authenticating proxy) or remove the skill adapter",
-            (*where, "authentication"),
-        )
-        return None
+    auth = inbound_auth(report, adapter, where)
+    if adapter.get("authentication") is not None and auth is None:
+        return None  # refused (reported): the catalogue is never served open instead
     spec_dir = Path(report.spec.file).parent
     skills: list[Skill] = []
     names: set[str] = set()
@@ -197,6 +194,7 @@ def skill_adapter(
         port=_port(adapter.get("port")),
         description=str(adapter.get("description") or ""),
         skills=tuple(skills),
+        auth=auth,
     )
 
 

@@ -94,8 +94,8 @@ NORMALISER_ONLY = {
     "bad-method",
     "bad-with-value",
     "unnamed-tool",
-    "unsupported-operation",
-    "unsupported-tool",
+    "no-behaviour",
+    "bad-aggregate-function",
 }
 
 CASES: dict[str, tuple[str | bytes, Level]] = {
@@ -129,6 +129,13 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
     "unknown-key": (replaced("baseUri:", "baseUrl: x\n    baseUri:"), Level.WARNING),
     "misspelt-key": (replaced("baseUri:", "baseUrl:"), Level.ERROR),
     "official-shape": (replaced("authentication:", "auth:"), Level.WARNING),
+    "bad-pattern": (
+        extra_tool(
+            "{name: p, description: d, call: api.get-item, "
+            "inputParameters: [{name: id, type: string, pattern: '[unclosed'}]}"
+        ),
+        Level.WARNING,
+    ),
     "ignored-keyword": (
         replaced("  consumes:", "  governance: [{rule: x}]\n  consumes:"),
         Level.WARNING,
@@ -208,7 +215,7 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         ),
         Level.WARNING,
     ),
-    "unsupported-adapter": (BASE + "  - {type: control, port: 9999}\n", Level.WARNING),
+    "unsupported-adapter": (BASE + "  - {type: agent-skill, port: 9999}\n", Level.WARNING),
     "multiple-rest": (
         BASE
         + "".join(
@@ -244,17 +251,91 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         BASE + "".join(f"    - {{name: t{i}, call: api.get-item}}\n" for i in range(128)),
         Level.WARNING,
     ),
-    "unsupported-operation": (
-        BASE + "  - type: rest\n    namespace: r\n    port: 8081\n    resources:\n"
-        "    - path: /x\n      operations: [{method: GET, name: no-call}]\n",
+    "no-behaviour": (extra_tool("{name: no-call, description: d}"), Level.WARNING),
+    "bad-jsonpath": (
+        extra_tool(
+            "{name: shaped, description: d, call: api.get-item, outputParameters: [{type: "
+            "object, properties: {a: {type: string, mapping: '$.a[?'}}}]}"
+        ),
         Level.WARNING,
     ),
-    "unsupported-tool": (extra_tool("{name: no-call, description: d}"), Level.WARNING),
-    "unsupported-output": (
+    "bad-template": (
         extra_tool(
-            "{name: shaped, call: api.get-item, outputParameters: [{type: object, "
-            "properties: {a: {type: string, mapping: $.a}}}]}"
+            "{name: m, description: d, outputParameters: [{name: a, type: string, "
+            "value: '{{#list}}x{{/list}}'}]}"
         ),
+        Level.WARNING,
+    ),
+    "bad-step": (
+        extra_tool(
+            "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item},"
+            " {name: a, type: call, call: api.get-item}]}"
+        ),
+        Level.WARNING,
+    ),
+    "unknown-step": (
+        extra_tool(
+            "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item}, "
+            "{name: b, type: lookup, index: nope, match: id, lookupValue: $.a.id, "
+            "outputParameters: [x]}]}"
+        ),
+        Level.WARNING,
+    ),
+    "bad-mapping": (
+        extra_tool(
+            "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item}], "
+            "mappings: [{targetName: x, value: a.id}]}"
+        ),
+        Level.WARNING,
+    ),
+    "unsupported-python-script": (
+        extra_tool(
+            "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item}, "
+            "{name: b, type: script, language: python, location: file:///./s, file: s.py}]}"
+        ),
+        Level.WARNING,
+    ),
+    "unsupported-script-language": (
+        extra_tool(
+            "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item}, "
+            "{name: b, type: script, language: groovy, location: file:///./s, file: s.groovy}]}"
+        ),
+        Level.WARNING,
+    ),
+    "unknown-ref": (extra_tool("{name: r, description: d, ref: agg.nope}"), Level.WARNING),
+    "duplicate-aggregate-function": (
+        replaced(
+            "  exposes:",
+            "  aggregates:\n  - namespace: agg\n    functions:\n"
+            "    - {name: f, description: d, call: api.get-item}\n"
+            "    - {name: f, description: d, call: api.get-item}\n  exposes:",
+        ),
+        Level.ERROR,
+    ),
+    "bad-aggregate-function": (
+        replaced(
+            "  exposes:",
+            "  aggregates:\n  - namespace: agg\n    functions:\n"
+            "    - {description: d, call: api.get-item}\n  exposes:",
+        ),
+        Level.ERROR,
+    ),
+    "broken-aggregate-function": (
+        replaced(
+            "  exposes:",
+            "  aggregates:\n  - namespace: agg\n    functions:\n"
+            "    - {name: f, description: d, call: api.nope}\n  exposes:",
+        )
+        + "    - {name: r, ref: agg.f}\n",
+        Level.WARNING,
+    ),
+    "ref-overrides-ignored": (
+        replaced(
+            "  exposes:",
+            "  aggregates:\n  - namespace: agg\n    functions:\n"
+            "    - {name: f, description: d, call: api.get-item}\n  exposes:",
+        )
+        + "    - {name: r, ref: agg.f, with: {id: '1'}}\n",
         Level.WARNING,
     ),
     "unsupported-body-type": (
@@ -346,9 +427,12 @@ def test_every_registered_code_has_a_case() -> None:
     elsewhere = {
         "skill": (ROOT / "tests" / "unit" / "test_skills.py").read_text("utf-8"),
         "unsupported-auth-": (ROOT / "tests" / "unit" / "test_auth.py").read_text("utf-8"),
+        "output-": (ROOT / "tests" / "unit" / "test_formats.py").read_text("utf-8"),
         "resource": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
         "prompt": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
         "forward": (ROOT / "tests" / "unit" / "test_forward.py").read_text("utf-8"),
+        "inbound-auth": (ROOT / "tests" / "unit" / "test_inbound_auth.py").read_text("utf-8"),
+        "control": (ROOT / "tests" / "unit" / "test_control.py").read_text("utf-8"),
     }
     tested_elsewhere = {
         code
@@ -364,7 +448,8 @@ def test_every_code_in_the_generator_source_is_registered() -> None:
     source = "\n".join(p.read_text() for p in (ROOT / "generator").rglob("*.py"))
     emitted = set(
         re.findall(
-            r'(?:error|warning|fail|_refusal|_Abort|BodyProblem)\(\s*"([a-z][a-z0-9-]+)"', source
+            r'(?:error|warning|fail|_refusal|_Abort|BodyProblem|FormatProblem)\(\s*"([a-z][a-z0-9-]+)"',
+            source,
         )
     )
     emitted |= set(re.findall(r'^\s*"([a-z]+(?:-[a-z0-9]+)+)",$', source, re.MULTILINE)) & set(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from naftiko_gen.build import validate
-from naftiko_gen.model import Capability
+from naftiko_gen.model import CallPlan, Capability
 
 HEAD = """\
 naftiko: 1.0.0-alpha1
@@ -128,14 +128,18 @@ def test_an_output_mapping_path_selects_part_of_the_answer(tmp_path: Path) -> No
     model = build(tmp_path, spec(extra=extra))
 
     assert model.mcp is not None
-    assert model.mcp.tools[0].call.output_path == ("data", "items")
+    behaviour = model.mcp.tools[0].behaviour
+    assert isinstance(behaviour, CallPlan)
+    assert behaviour.outputs_expr == "(Output('array', mapping=path('$.data.items')), )"
 
 
 def test_a_whole_body_mapping_is_a_pass_through(tmp_path: Path) -> None:
     model = build(tmp_path, spec(extra=", outputParameters: [{type: object, mapping: $.}]"))
 
     assert model.mcp is not None
-    assert model.mcp.tools[0].call.output_path == ()
+    behaviour = model.mcp.tools[0].behaviour
+    assert isinstance(behaviour, CallPlan)
+    assert behaviour.inline
 
 
 def test_a_parameter_value_that_is_one_placeholder_reads_that_input(tmp_path: Path) -> None:

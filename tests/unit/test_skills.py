@@ -574,19 +574,21 @@ def test_duplicate_skill_and_tool_names_keep_the_first(tmp_path: Path) -> None:
     assert only_skill(model).tools[0].mode == "rest"
 
 
-def test_inbound_authentication_on_the_skill_adapter_is_refused(tmp_path: Path) -> None:
+def test_inbound_authentication_the_generator_cannot_honour_refuses_the_catalogue(
+    tmp_path: Path,
+) -> None:
     found = refused(
         tmp_path,
         """
         - type: skill
-          authentication: {type: bearer, token: '{{SKILL_TOKEN}}'}
+          authentication: {type: oauth2, authorizationServerUri: https://id.example.test}
           skills:
           - name: guide
         """,
     )
 
     assert coded(found) == [
-        ("unsupported-skill-authentication", "$.capability.exposes[2].authentication")
+        ("unsupported-inbound-auth", "$.capability.exposes[2].authentication.type")
     ]
 
 
