@@ -60,10 +60,6 @@ capability:
       description: User profile by ID
       call: db.get-user
       with: {userId: '{{userId}}'}
-    - name: user-name
-      uri: data://users/{userId}/name
-      call: db.get-user
-      outputParameters: [{type: string, mapping: $.data.name}]
     - name: docs
       label: Documentation
       uri: data://docs
@@ -171,7 +167,6 @@ async def test_templates_are_listed_apart_with_their_uri_template(served: Served
 
     assert [(t.uri_template, t.name, t.title) for t in templates.resource_templates] == [
         ("data://users/{userId}/profile", "user-profile", "User Profile"),
-        ("data://users/{userId}/name", "user-name", "user-name"),
     ]
 
 
@@ -202,19 +197,6 @@ async def test_reading_a_template_resource_passes_the_uri_variable_upstream(
     assert result.contents[0].uri == "data://users/u-42/profile"
     assert upstream.last.path == "/v1/users/u-42"
     assert upstream.last.method == "GET"
-
-
-@pytest.mark.anyio
-async def test_a_template_resource_with_a_mapping_reads_that_node(
-    served: Served, upstream: RecordingUpstream
-) -> None:
-    async with Client(served.mcp) as client:
-        result = await client.read_resource("data://users/u-7/name")
-
-    content = result.contents[0]
-    assert isinstance(content, types.TextResourceContents)
-    assert content.text == '"Alice"'
-    assert upstream.last.path == "/v1/users/u-7"
 
 
 @pytest.mark.anyio

@@ -249,3 +249,15 @@ def test_two_http_mcp_adapters_still_leave_the_second_out(tmp_path: Path) -> Non
     found = [d for d in diagnostics_for(BASE + second, tmp_path) if d.code == "multiple-mcp"]
 
     assert found
+
+
+def test_a_resource_with_output_shaping_is_refused_for_now(tmp_path: Path) -> None:
+    text = with_mcp(
+        "    resources:\n    - name: n\n      uri: 'data://items/{id}/name'\n"
+        "      call: api.get-item\n      outputParameters: [{type: string, mapping: $.name}]\n"
+    )
+
+    found = [d for d in diagnostics_for(text, tmp_path) if d.code == "unsupported-resource"]
+
+    assert found
+    assert "output shaping" in found[0].message
