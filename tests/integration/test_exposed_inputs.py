@@ -33,6 +33,14 @@ capability:
         inputParameters:
         - {name: imo, in: path}
         - {name: region, in: query}
+    - name: voyages
+      path: /voyages
+      operations:
+      - name: create-voyage
+        method: POST
+        body:
+          type: json
+          data: {ship: '{{shipImo}}', crew: '{{crewIds}}'}
   exposes:
   - type: rest
     namespace: fleet
@@ -48,6 +56,15 @@ capability:
         call: registry.get-ship
         inputParameters:
         - {name: imo, in: path, type: string, pattern: '^IMO[0-9]{7}$'}
+    - path: /voyages
+      operations:
+      - method: POST
+        name: create-voyage
+        call: registry.create-voyage
+        inputParameters:
+        - {name: shipImo, in: body, type: string}
+        - {name: crewIds, in: body, type: array}
+        with: {shipImo: fleet.shipImo, crewIds: fleet.crewIds}
   - type: mcp
     namespace: fleet-tools
     port: 9090
@@ -131,3 +148,26 @@ async def test_an_mcp_argument_that_breaks_its_pattern_is_an_error_result(
     assert refused.is_error
     assert len(upstream.requests) == before + 1
     assert not accepted.is_error
+
+
+def test_inputs_declared_in_body_are_members_of_the_json_body(
+    fleet: Served, upstream: RecordingUpstream
+) -> None:
+    request = urllib.request.Request(
+        fleet.rest + "/voyages?crewIds=ignored",
+        data=json.dumps({"shipImo": "IMO9321483", "crewIds": ["C-1", "C-2"]}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    status, _, body = http_request(request)
+    assert status == 200, body
+    assert upstream.requests[-1].json() == {"ship": "IMO9321483", "crew": ["C-1", "C-2"]}
+
+
+def test_the_openapi_request_body_lists_every_body_input(fleet: Served) -> None:
+    status, body = get(fleet.rest + "/openapi.json")
+    operation = json.loads(body)["paths"]["/voyages"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert status == 200
+    assert schema["properties"] == {"shipImo": {"type": "string"}, "crewIds": {"type": "array"}}
+    assert "parameters" not in operation
