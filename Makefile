@@ -39,7 +39,7 @@ fmt: venv  ## apply ruff fixes and black
 test: venv  ## lint, check generated/, run every test
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-fast: venv  ## unit tests only
 	$(BIN)/python -m pytest -q tests/unit
