@@ -1,6 +1,6 @@
-"""Packages using MCP resources, prompts and REST forward rules pass the same gates as the committed
-ones (mypy --strict, ruff, black), in each shape their templates branch on, and build the same
-bytes twice."""
+"""Packages using MCP resources, prompts, REST forward rules and baseUri variables pass the same
+gates as the committed ones (mypy --strict, ruff, black), in each shape their templates branch on,
+and build the same bytes twice."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ PROMPTS_ONLY = replaced(
     "    - path: /p/{{path}}\n      forward: {targetNamespace: api}\n"
 )
 
+# Placeholders in a baseUri are filled from the environment at start-up (settings.py's _fill).
+BASE_URI_VARIABLES = replaced(
+    "baseUri: https://api.example.test",
+    "baseUri: 'https://{{DEMO_TOKEN}}.example.test/{region}'",
+)
+
 SPECS = {
     "resources-prompts": RESOURCES_AND_PROMPTS,
     "forward-only": FORWARD,
@@ -40,6 +46,7 @@ SPECS = {
     "prompts-and-forward": PROMPTS_ONLY,
     "twin": TWIN,
     "resource-behaviours": RESOURCE_BEHAVIOURS,
+    "base-uri-variables": BASE_URI_VARIABLES,
 }
 
 
