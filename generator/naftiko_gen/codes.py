@@ -117,10 +117,21 @@ HINTS: Final[dict[str, str]] = {
     "(with `index`, `match`, `lookupValue`)",
     "unknown-step": "name an earlier step as the lookup `index`",
     "bad-mapping": "write `{targetName: a.b, value: $.step.field}`",
-    "unsupported-script-language": "replace the script step with call and lookup steps, or run "
-    "the script in a service the capability calls",
-    "unsupported-python-script": "replace the script step with call and lookup steps (or output "
-    "shaping), or run the script in a service the capability calls",
+    "unsupported-script-language": "write the script in Python (`language: python`), or run it "
+    "in a service the capability calls",
+    # -- script steps (cases in tests/unit/test_script_steps.py) ---------------------------------
+    "script-incomplete": "give the script step `language: python`, `location` (a folder) and "
+    "`file`, or set management.scripting.defaultLanguage/defaultLocation on the control adapter",
+    "script-language-not-allowed": "add python to management.scripting.allowedLanguages, or "
+    "remove the script step",
+    "scripting-disabled": "set management.scripting.enabled to true, or remove the script step",
+    "script-not-found": "point `location` at the folder that holds the script (relative to the "
+    "spec, or file:///path) and name the file in `file`; it is embedded at build time",
+    "script-bad-path": "name a file inside `location` (no `..` or absolute paths)",
+    "script-unreadable": "save the script as UTF-8 text under 1 MiB",
+    "script-syntax": "fix the Python syntax error at the line shown",
+    "bad-scripting": "write management.scripting as `{enabled: true, timeout: 3000, "
+    "statementLimit: 50000, allowedLanguages: [python]}`",
     "unknown-ref": "write `ref: <aggregateNamespace>.<function>` naming a function under "
     "`capability.aggregates`",
     "duplicate-aggregate-function": "rename one of the aggregate functions",
@@ -175,8 +186,6 @@ HINTS: Final[dict[str, str]] = {
     "credential as `{{API_TOKEN}}`: it is then read from the environment at start-up",
     # -- control adapter (cases in tests/unit/test_control.py) -----------------------------------
     "multiple-control": "keep one control adapter",
-    "unsupported-control-scripting": "remove management.scripting: naftiko-gen generates no "
-    "script steps to govern",
     "unsupported-control-endpoint": "remove management.reload/validate/logs (declared by the "
     "schema, implemented by no runtime)",
     "unsupported-control-tracing": "remove observability.traces/exporters, or trace at your proxy; "

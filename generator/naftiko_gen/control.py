@@ -1,14 +1,15 @@
 """The ``control`` exposes adapter: the management plane on its own port (semantics §5.2).
 
 Generated: ``GET /health/live`` and ``/health/ready`` (``management.health``, default on),
-``GET /status`` (``management.info``, default off, as in the engine) and Prometheus
+``GET /status`` (``management.info``, default off, as in the engine), ``GET``/``PUT /scripting``
+(``management.scripting``: script-step limits, changed at run time) and Prometheus
 ``GET /metrics`` (``observability.enabled`` and ``observability.metrics.local.enabled``, default
 on). Request and upstream metrics are collected by the REST and MCP adapters and the upstream
 client only when ``/metrics`` is served. Inbound ``authentication`` protects ``/status`` and
 ``/metrics``; health stays open for probes.
 
 What the engine declares but this generator does not produce is a located warning with its own
-code, never silently dropped: scripting governance, the declared-only ``reload``/``validate``/
+code, never silently dropped: the declared-only ``reload``/``validate``/
 ``logs`` endpoints, and tracing (``/traces``, sampling, propagation, OTLP exporters).
 """
 
@@ -31,6 +32,8 @@ class ControlAdapter:
     health: bool
     info: bool
     metrics: bool
+    # ``GET``/``PUT /scripting``: script-step governance (read in :mod:`naftiko_gen.script_steps`).
+    scripting: bool
     spec_version: str
     auth: InboundAuth | None = None
     namespace: str = "control"
@@ -53,13 +56,6 @@ def control_adapter(
 ) -> ControlAdapter:
     management = _mapping(adapter.get("management"))
     observability = _mapping(adapter.get("observability"))
-    if "scripting" in management:
-        report.warning(
-            "unsupported-control-scripting",
-            "script-step governance (management.scripting) is not generated: naftiko-gen runs "
-            "no script steps, so there is nothing for /scripting to govern; it is left out",
-            (*where, "management", "scripting"),
-        )
     for endpoint in ("reload", "validate", "logs"):
         if management.get(endpoint):
             report.warning(
@@ -85,6 +81,7 @@ def control_adapter(
         health=management.get("health", True) is not False,
         info=management.get("info", False) is True,
         metrics=enabled and local.get("enabled", True) is not False,
+        scripting=isinstance(management.get("scripting"), dict),
         spec_version=spec_version,
         auth=inbound_auth(report, adapter, where),
     )

@@ -27,7 +27,7 @@ from naftiko_gen.model import (
     PromptArgument,
     StaticResourceFile,
 )
-from naftiko_gen.skills import MAX_BYTES, MAX_FILES, _hidden, _location_path, media_type
+from naftiko_gen.skills import MAX_BYTES, MAX_FILES, _hidden, local_path, media_type
 
 if TYPE_CHECKING:
     from naftiko_gen.normalise import Normaliser
@@ -202,7 +202,7 @@ def _static_files(
     ``file://`` URI), copied into the package; dot files and links out of the folder are not."""
     location = str(resource.get("location"))
     lwhere = (*where, "location")
-    folder = _location_path(location, Path(n.spec.file).parent)
+    folder = local_path(location, Path(n.spec.file).parent)
     if folder is None or not folder.is_dir():
         n.error(
             "resource-location-not-found",
@@ -385,7 +385,7 @@ def _messages(
             messages.append((str(role), content))
         return tuple(messages)
     if location:
-        path = _location_path(str(location), Path(n.spec.file).parent)
+        path = local_path(str(location), Path(n.spec.file).parent)
         if path is None or not path.is_file():
             n.error(
                 "prompt-location-not-found",

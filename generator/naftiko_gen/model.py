@@ -7,6 +7,7 @@ generated code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -366,11 +367,49 @@ class LookupStep:
 
 
 @dataclass(frozen=True)
+class ScriptFile:
+    """A script or dependency file, embedded; ``label`` names it in tracebacks."""
+
+    label: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    """An orchestration ``script`` step: Python files run in-process, in order, with
+    ``context``; their ``result`` is the step's output. ``with_exprs`` are (key, expression)."""
+
+    name: str
+    files: tuple[ScriptFile, ...]
+    with_exprs: tuple[tuple[str, str], ...]
+    kind: Literal["script"] = "script"
+
+
+# The engine's defaults (ScriptStepExecutor): 60 s and 100,000 statements.
+DEFAULT_TIMEOUT_MS = 60_000
+DEFAULT_STATEMENT_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class Governance:
+    """``management.scripting`` of the control adapter; the engine's defaults when it is not
+    declared. ``enabled`` ``None``: the ``NAFTIKO_SCRIPTING`` environment variable decides."""
+
+    declared: bool = False
+    enabled: bool | None = None
+    default_location: str | None = None
+    default_language: str | None = None
+    allowed_languages: tuple[str, ...] = ()
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+    statement_limit: int = DEFAULT_STATEMENT_LIMIT
+
+
+@dataclass(frozen=True)
 class StepsPlan:
     """Orchestrated steps whose outputs ``mappings`` assemble into the answer (semantics §3.6)."""
 
     function: str
-    steps: tuple[CallStep | LookupStep, ...]
+    steps: tuple[CallStep | LookupStep | ScriptStep, ...]
     mappings_expr: str
     kind: Literal["steps"] = "steps"
     inline: Literal[False] = False
@@ -387,8 +426,20 @@ class StepsPlan:
     def projects(self) -> bool:
         return any(isinstance(s, CallStep) and s.projection_expr for s in self.steps)
 
+    def script_constant(self, index: int) -> str:
+        """The name of step ``index``'s (1-based) script in the generated scripts.py."""
+        return f"{self.function.upper()}_{index}"
+
 
 Behaviour = CallPlan | MockPlan | StepsPlan
+
+
+def runs_scripts(behaviours: Iterable[Behaviour]) -> bool:
+    """Some behaviour has a script step: its adapter answers :class:`ScriptError` s too."""
+    return any(
+        isinstance(b, StepsPlan) and any(isinstance(s, ScriptStep) for s in b.steps)
+        for b in behaviours
+    )
 
 
 @dataclass(frozen=True)
@@ -479,6 +530,10 @@ class RestAdapter:
     @property
     def uses_operations(self) -> bool:
         return any(not op.behaviour.inline for op in self.operations)
+
+    @property
+    def runs_scripts(self) -> bool:
+        return runs_scripts(op.behaviour for op in self.operations)
 
     @property
     def uses_lookup(self) -> bool:
@@ -587,6 +642,14 @@ class McpAdapter:
         return any(not tool.behaviour.inline for tool in self.tools)
 
     @property
+    def tools_run_scripts(self) -> bool:
+        return runs_scripts(tool.behaviour for tool in self.tools)
+
+    @property
+    def resources_run_scripts(self) -> bool:
+        return runs_scripts(r.behaviour for r in self.resources if r.behaviour is not None)
+
+    @property
     def behaviours(self) -> tuple[Behaviour, ...]:
         """Its tools' behaviours, then its dynamic resources'."""
         return tuple(tool.behaviour for tool in self.tools) + tuple(
@@ -685,6 +748,8 @@ class Capability:
     # A second MCP adapter with ``transport: stdio`` beside an http one: ``mcp-stdio`` serves it
     # (its own tools, resources and prompts), ``serve`` the http one.
     mcp_stdio: McpAdapter | None = None
+    # ``management.scripting``: limits and defaults of script steps, served on /scripting.
+    governance: Governance = Governance()
 
     @property
     def adapter_kinds(self) -> tuple[str, ...]:
@@ -784,6 +849,22 @@ class Capability:
         )
 
     @property
+    def scripts(self) -> tuple[tuple[str, ScriptStep], ...]:
+        """Every script step, with the name of its constant in the generated scripts.py."""
+        return tuple(
+            (b.script_constant(i), step)
+            for b in self.behaviours
+            if isinstance(b, StepsPlan)
+            for i, step in enumerate(b.steps, start=1)
+            if isinstance(step, ScriptStep)
+        )
+
+    @property
+    def scripting(self) -> bool:
+        """scripts.py exists: some step runs a script, or the control port governs scripting."""
+        return bool(self.scripts) or self.governance.declared
+
+    @property
     def behaviours(self) -> tuple[Behaviour, ...]:
         """What operations.py defines: every behaviour not written inline, once (an aggregate
         function shared by a REST operation and an MCP tool is one function), MCP resources'
@@ -812,12 +893,16 @@ class Capability:
                 names |= {"Output", "mocked"}
                 texts.append(behaviour.outputs_expr)
             elif isinstance(behaviour, StepsPlan):
-                names |= {"mapped", "step_output"}
+                names.add("mapped")
+                if behaviour.calls:
+                    names.add("step_output")
                 texts.append(behaviour.mappings_expr)
                 for step in behaviour.steps:
                     if isinstance(step, LookupStep):
                         names |= {"lookup", "select"} if step.value_path else {"lookup"}
                         texts.append(step.value_expr or "path(")
+                    elif isinstance(step, ScriptStep):
+                        texts += [expr for _, expr in step.with_exprs]
                     elif step.projection_expr:
                         names.add("Output")
                         texts.append(step.projection_expr)

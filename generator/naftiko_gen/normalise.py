@@ -25,6 +25,7 @@ from naftiko_gen import (
     mcp_extras,
     naming,
     orchestration,
+    script_steps,
     skills,
 )
 from naftiko_gen import auth as auth_types
@@ -41,6 +42,7 @@ from naftiko_gen.model import (
     CallPlan,
     Capability,
     Forward,
+    Governance,
     Input,
     JsonType,
     McpAdapter,
@@ -157,6 +159,7 @@ class Normaliser:
         self.behaviour_pool: list[Behaviour] = []
         self.aggregates: aggregates.Index = aggregates.Index()
         self._mcp_stdio_twin: McpAdapter | None = None
+        self.governance = Governance()
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -206,6 +209,7 @@ class Normaliser:
             if isinstance(item, dict) and item.get("name")
         }
         self.all_namespaces |= aggregates.namespaces(capability)
+        self.governance = script_steps.governance(self, capability)
         self._binds(self.data)
         self._consumes(capability)
         self.aggregates = aggregates.index(self, capability)
@@ -252,6 +256,7 @@ class Normaliser:
             skill=skill,
             control=self.control,
             mcp_stdio=mcp_stdio,
+            governance=self.governance,
         )
         return _with_openapi(model)
 

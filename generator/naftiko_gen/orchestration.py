@@ -1,9 +1,9 @@
 """What an exposed REST operation or MCP tool does: the behaviour union of the model.
 
 ``call`` (one upstream call, its answer shaped by ``outputParameters``), a mock (no ``call``, no
-``steps``: the outputs' ``value``s, §5.3) or ``steps`` (call and lookup steps whose outputs
-``mappings`` assemble, §3.6). ``ref`` to an aggregate function is resolved in
-:mod:`naftiko_gen.aggregates` and ends up here too.
+``steps``: the outputs' ``value``s, §5.3) or ``steps`` (call, lookup and script steps whose
+outputs ``mappings`` assemble, §3.6; scripts are read in :mod:`naftiko_gen.script_steps`). ``ref``
+to an aggregate function is resolved in :mod:`naftiko_gen.aggregates` and ends up here too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from naftiko_gen import naming, shaping
+from naftiko_gen import naming, script_steps, shaping
 from naftiko_gen.loader import PathKey
 from naftiko_gen.model import (
     Behaviour,
@@ -22,6 +22,7 @@ from naftiko_gen.model import (
     Input,
     LookupStep,
     MockPlan,
+    ScriptStep,
     StepsPlan,
 )
 from naftiko_gen.pyliteral import py
@@ -127,7 +128,7 @@ def _steps(
         return None
     builder = shaping.OutputBuilder(n)
     inputs: dict[str, Input] = dict(declared)
-    steps: list[CallStep | LookupStep] = []
+    steps: list[CallStep | LookupStep | ScriptStep] = []
     names: set[str] = set()
     failed = False
     for s, step in enumerate(raw_steps):
@@ -159,15 +160,22 @@ def _steps(
                 continue
             steps.append(lookup)
         elif kind == "script":
-            _refuse_script(n, step, swhere)
-            failed = True
+            script = script_steps.script_step(n, step, swhere, name, n.governance)
+            if script is None:
+                failed = True
+                continue
+            steps.append(script)
         else:
             n.error("bad-step", f"step type {kind!r} is not call, lookup or script", swhere)
             failed = True
     if failed:
         return None
-    if not any(isinstance(step, CallStep) for step in steps):
-        n.error("bad-step", "orchestrated steps need at least one 'call' step", (*where, "steps"))
+    if not any(isinstance(step, CallStep | ScriptStep) for step in steps):
+        n.error(
+            "bad-step",
+            "orchestrated steps need at least one 'call' or 'script' step",
+            (*where, "steps"),
+        )
         return None
     mappings = _mappings(n, op.get("mappings"), (*where, "mappings"), builder)
     if mappings is None or builder.failed:
@@ -251,25 +259,6 @@ def _lookup_step(
     else:
         value_expr = f"render({py(value)}, arguments)"
     return LookupStep(name, index, match, None, value_expr, tuple(names))
-
-
-def _refuse_script(n: Normaliser, step: dict[str, Any], where: PathKey) -> None:
-    """Script steps are refused: JavaScript and Groovy cannot run in a Python package, and a
-    Python script file read at run time would run unsandboxed, with the server's rights."""
-    language = str(step.get("language") or "javascript").lower()
-    if language == "python":
-        n.error(
-            "unsupported-python-script",
-            "python script steps are not generated: CPython cannot sandbox a script, so it "
-            "would run with the server's rights (the engine runs it in GraalVM with limits)",
-            (*where, "language") if "language" in step else (*where, "type"),
-        )
-        return
-    n.error(
-        "unsupported-script-language",
-        f"{language} script steps cannot run in a generated Python package",
-        (*where, "language") if "language" in step else (*where, "type"),
-    )
 
 
 def _whole_placeholder(text: str) -> str | None:

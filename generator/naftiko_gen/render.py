@@ -163,6 +163,8 @@ def render_package(model: Capability) -> dict[str, str]:
         files[f"{model.package}/skills.json"] = _json(skills_document(model.skill))
     if model.decodes_outputs:
         templates["formats.py"] = "pkg/formats.py.j2"
+    if model.scripting:
+        templates["scripts.py"] = "pkg/scripts.py.j2"
     for name, template in templates.items():
         files[f"{model.package}/{name}"] = env.get_template(template).render(context)
     if model.mcp_stdio:

@@ -439,7 +439,7 @@ def _files(
     location = skill.get("location")
     if not location:
         return None, "the skill has no 'location'"
-    folder = _location_path(str(location), spec_dir)
+    folder = local_path(str(location), spec_dir)
     if folder is None:
         report.warning(
             "skill-location-unsupported",
@@ -490,7 +490,7 @@ def _files(
     return tuple(sorted(collected, key=lambda f: f.path)), ""
 
 
-def _location_path(location: str, spec_dir: Path) -> Path | None:
+def local_path(location: str, spec_dir: Path) -> Path | None:
     """Relative paths (and ``file://./x``, ``file:///./x``) are relative to the spec; ``file:///x``
     and ``/x`` are absolute; any other URI scheme is not a local folder (``None``)."""
     text = location.strip()

@@ -84,6 +84,11 @@ def _environment(model: Capability, upstream_url: str, workdir: Path) -> dict[st
     return env
 
 
+def _control(spec: dict[str, Any]) -> dict[str, Any]:
+    adapters = spec["capability"].get("exposes") or []
+    return next(a for a in adapters if a.get("type") == "control")
+
+
 def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
     status, _, body = http_request(urllib.request.Request(url, headers=headers))
     return status, body
@@ -220,3 +225,9 @@ def _check(name: str, staged: Path, tmp_path: Path) -> None:
             if model.control is not None:
                 status, body = _get(served.urls["control"] + "/health/live", {})
                 assert status == 200, body
+                if model.control.scripting:
+                    headers = inbound_headers(spec, "control")
+                    status, body = _get(served.urls["control"] + "/scripting", headers)
+                    assert status == 200, body
+                    declared = _control(spec)["management"]["scripting"]
+                    assert json.loads(body)["timeout"] == declared.get("timeout", 60_000)

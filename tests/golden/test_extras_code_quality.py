@@ -1,6 +1,6 @@
-"""Packages using MCP resources, prompts, REST forward rules and baseUri variables pass the same
-gates as the committed ones (mypy --strict, ruff, black), in each shape their templates branch on,
-and build the same bytes twice."""
+"""Packages using MCP resources, prompts, REST forward rules, baseUri variables and script steps
+pass the same gates as the committed ones (mypy --strict, ruff, black), in each shape their
+templates branch on, and build the same bytes twice."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from tests.integration.test_mcp_resource_behaviours import SPEC as RESOURCE_BEHA
 from tests.integration.test_mcp_resources_prompts import SPEC as RESOURCES_AND_PROMPTS
 from tests.integration.test_mcp_stdio_twin import SPEC as TWIN
 from tests.integration.test_rest_forward import SPEC as FORWARD
+from tests.integration.test_script_steps import SCRIPTS
+from tests.integration.test_script_steps import SPEC as SCRIPT_STEPS
 from tests.unit.test_codes import replaced
 
 STATIC_ONLY = replaced(
@@ -39,6 +41,11 @@ BASE_URI_VARIABLES = replaced(
     "baseUri: 'https://{{DEMO_TOKEN}}.example.test/{region}'",
 )
 
+# management.scripting declared, no script step: scripts.py holds only the governance.
+SCRIPTING_ONLY = BASE_URI_VARIABLES + (
+    "  - type: control\n    port: 9191\n    management: {scripting: {timeout: 900}}\n"
+)
+
 SPECS = {
     "resources-prompts": RESOURCES_AND_PROMPTS,
     "forward-only": FORWARD,
@@ -47,6 +54,8 @@ SPECS = {
     "twin": TWIN,
     "resource-behaviours": RESOURCE_BEHAVIOURS,
     "base-uri-variables": BASE_URI_VARIABLES,
+    "script-steps": SCRIPT_STEPS,
+    "scripting-only": SCRIPTING_ONLY,
 }
 
 
@@ -59,6 +68,9 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         (workdir / "docs" / "a.md").write_text("# A", encoding="utf-8")
         (workdir / "prompts").mkdir()
         (workdir / "prompts" / "review.md").write_text("{{topic}}", encoding="utf-8")
+        for name, source in SCRIPTS.items():
+            (workdir / "scripts" / name).parent.mkdir(parents=True, exist_ok=True)
+            (workdir / "scripts" / name).write_text(source, encoding="utf-8")
         spec = workdir / f"{stem}.yaml"
         spec.write_text(text, encoding="utf-8")
         first, second = generate(spec).files, generate(spec).files

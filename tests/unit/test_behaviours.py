@@ -201,12 +201,9 @@ def test_steps_keep_their_order_and_kinds(tmp_path: Path) -> None:
     assert plan.mappings_expr == "((('out', 'a'), path('$.find.a')), )"
 
 
-@pytest.mark.parametrize(
-    ("language", "code"),
-    [("python", "unsupported-python-script"), ("javascript", "unsupported-script-language")],
-)
-def test_script_steps_are_refused_with_a_code_per_kind(
-    tmp_path: Path, language: str, code: str
+@pytest.mark.parametrize("language", ["javascript", "groovy"])
+def test_script_steps_in_other_languages_than_python_are_refused(
+    tmp_path: Path, language: str
 ) -> None:
     tools = (
         "    - name: s\n      description: d\n      steps:\n"
@@ -215,7 +212,7 @@ def test_script_steps_are_refused_with_a_code_per_kind(
         " file: x}\n"
     )
 
-    assert code in {d.code for d in problems(tmp_path, tools)}
+    assert "unsupported-script-language" in {d.code for d in problems(tmp_path, tools)}
 
 
 AGGREGATES = """\

@@ -288,13 +288,6 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         ),
         Level.WARNING,
     ),
-    "unsupported-python-script": (
-        extra_tool(
-            "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item}, "
-            "{name: b, type: script, language: python, location: file:///./s, file: s.py}]}"
-        ),
-        Level.WARNING,
-    ),
     "unsupported-script-language": (
         extra_tool(
             "{name: s, description: d, steps: [{name: a, type: call, call: api.get-item}, "
@@ -433,6 +426,7 @@ def test_every_registered_code_has_a_case() -> None:
         "resource": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
         "prompt": (ROOT / "tests" / "unit" / "test_mcp_extras.py").read_text("utf-8"),
         "forward": (ROOT / "tests" / "unit" / "test_forward.py").read_text("utf-8"),
+        "script": (ROOT / "tests" / "unit" / "test_script_steps.py").read_text("utf-8"),
     }
     tested_elsewhere = {
         code

@@ -1,6 +1,6 @@
 """naftiko_gen.control: the ``control`` exposes adapter resolved into the model and laid out.
 
-What is not generated (scripting, declared-only endpoints, tracing) is a located warning with its
+What is not generated (declared-only endpoints, tracing) is a located warning with its
 own code; metrics code exists in a package only when its control adapter serves ``/metrics``.
 """
 
@@ -62,10 +62,6 @@ def spec(tmp_path: Path, text: str) -> Path:
 
 CASES = {
     "multiple-control": "  - {type: control, port: 9191}\n  - {type: control, port: 9192}\n",
-    "unsupported-control-scripting": (
-        "  - type: control\n    port: 9191\n    management:\n"
-        "      scripting: {enabled: true, defaultLanguage: javascript}\n"
-    ),
     "unsupported-control-endpoint": (
         "  - type: control\n    port: 9191\n    management: {reload: true}\n"
     ),

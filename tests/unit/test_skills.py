@@ -196,8 +196,8 @@ def test_location_is_a_path_or_file_uri_relative_to_the_spec(tmp_path: Path, loc
     if location == "ABS":
         location = "file://" + str(folder).replace(" ", "%20")
 
-    assert skills._location_path(location, tmp_path) is not None
-    resolved = skills._location_path(location, tmp_path)
+    assert skills.local_path(location, tmp_path) is not None
+    resolved = skills.local_path(location, tmp_path)
     assert resolved is not None and resolved.resolve() == folder.resolve()
 
 
