@@ -20,12 +20,14 @@ import concurrent.futures
 import csv
 import datetime
 import multiprocessing
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -69,6 +71,8 @@ class Job:
     relpath: str
     version: str | None  # from MANIFEST.tsv; None: read it from the file
     timeout: float
+    # The folder ``path`` is under, cut from diagnostics; None: the corpus folder.
+    root: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,8 @@ def run_file(job: Job) -> Row:
                 if diagnostic.level is Level.ERROR:
                     # Shorter and machine-independent with corpus-relative paths.
                     text = diagnostic.format().replace(str(job.path), job.relpath)
-                    text = text.replace(str(job.path)[: -len(job.relpath)], "")
+                    root = job.root or Path(str(job.path)[: -len(job.relpath)])
+                    text = text.replace(f"{root}/", "")
                     examples.setdefault(diagnostic.code, text)
             return row(REFUSED, examples, examples=examples)
         warnings = dict.fromkeys(d.code for d in generated.diagnostics if d.level is Level.WARNING)
@@ -189,6 +194,23 @@ def find_jobs(corpus: Path, timeout: float) -> list[Job]:
         relpath = path.relative_to(corpus).as_posix()
         jobs.append(Job(path, relpath, versions.get(relpath), timeout))
     return jobs
+
+
+def unflattened(jobs: list[Job], staging: Path) -> list[Job]:
+    """The corpus stores the framework's ``tutorial/shared/x.yaml`` as ``tutorial__shared__x.yaml``
+    (its README): copied back into their own tree, the tutorials' ``import`` locations find the
+    shared files they name, as in the framework repository. Other files are read in place."""
+    staged = []
+    for job in jobs:
+        parts = job.relpath.split("/")
+        if parts[0] != FRAMEWORK or len(parts) != 3:
+            staged.append(job)
+            continue
+        target = staging.joinpath(*parts[:2], *parts[2].split("__"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(job.path, target)
+        staged.append(replace(job, path=target, root=staging))
+    return staged
 
 
 def run_all(jobs: list[Job], workers: int, on_row: Callable[[Row], None]) -> list[Row]:
@@ -500,7 +522,8 @@ def run(
     jobs = find_jobs(corpus, timeout)
     print(f"{len(jobs)} spec files under {corpus}, {workers} worker(s)", file=sys.stderr)
     started = time.perf_counter()
-    rows = run_all(jobs, workers, Progress(len(jobs)))
+    with tempfile.TemporaryDirectory(prefix="naftiko-corpus-") as staging:
+        rows = run_all(unflattened(jobs, Path(staging)), workers, Progress(len(jobs)))
     summary = summarise(rows, time.perf_counter() - started)
     write_tsv(rows, out / "results.tsv")
     report = render(rows, summary, workers)

@@ -18,10 +18,13 @@ from tests.support.corpus_report import (
     CRASHED,
     END,
     REFUSED,
+    Job,
     Row,
     render,
     run,
+    run_file,
     summarise,
+    unflattened,
 )
 from tests.support.paths import SPECS
 
@@ -151,3 +154,51 @@ def test_crashes_missing_imports_and_unlabelled_refusals_are_counted() -> None:
     report = render(rows, summary, workers=2)
     assert "| 0 crashes | MISS | 1 crashed |" in report
     assert "| every refusal carries an error code | MISS |" in report
+
+
+TUTORIAL = """\
+naftiko: 1.0.0-alpha2
+info: {label: Imports its consumes}
+capability:
+  consumes:
+  - {import: registry, location: ./shared/registry.yaml}
+  exposes:
+  - type: mcp
+    namespace: tools
+    port: 9090
+    tools:
+    - {name: list-ships, description: List ships, call: registry.list-ships}
+"""
+SHARED_CONSUMES = """\
+naftiko: 1.0.0-alpha2
+consumes:
+- type: http
+  namespace: registry
+  baseUri: https://registry.example.test
+  resources:
+  - {name: ships, path: /ships, operations: [{name: list-ships, method: GET}]}
+"""
+
+
+def test_framework_files_are_copied_back_into_their_tree_so_imports_resolve(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "corpus" / "naftiko-framework" / "v1.0.0-alpha2"
+    folder.mkdir(parents=True)
+    (folder / "tutorial__step-5.yml").write_text(TUTORIAL, "utf-8")
+    (folder / "tutorial__shared__registry.yaml").write_text(SHARED_CONSUMES, "utf-8")
+    jobs = [
+        Job(folder / name, f"naftiko-framework/v1.0.0-alpha2/{name}", "1.0.0-alpha2", 120)
+        for name in ("tutorial__shared__registry.yaml", "tutorial__step-5.yml")
+    ]
+
+    staged = unflattened(jobs, tmp_path / "staging")
+    in_place = run_file(jobs[1])
+    in_tree = run_file(staged[1])
+
+    assert staged[1].path == tmp_path / "staging" / "naftiko-framework" / "v1.0.0-alpha2" / (
+        "tutorial/step-5.yml"
+    )
+    assert staged[1].relpath == jobs[1].relpath
+    assert (in_place.outcome, in_place.codes) == (REFUSED, ("import-unreadable",))
+    assert (in_tree.outcome, in_tree.tools) == (BUILT, 1)
