@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
@@ -239,28 +240,33 @@ async def test_a_script_past_the_statement_limit_is_stopped_even_if_it_catches_e
     assert result.content[0].text == ("script step 'loop' exceeded the statement limit (20000)")
 
 
+@contextmanager
+def governed(served: Served, changes: dict[str, Any]) -> Iterator[None]:
+    """``PUT /scripting`` for the body of the block, then the spec's settings again."""
+    changed = scripting(served, changes)
+    assert changed.status_code == 200, changed.text
+    try:
+        yield
+    finally:
+        restored = scripting(served, {"enabled": True, "timeout": 5000, "statementLimit": 20000})
+        assert restored.status_code == 200, restored.text
+
+
 @pytest.mark.anyio
 async def test_a_lower_timeout_set_on_the_control_port_stops_a_busy_script(
     served: Served,
 ) -> None:
-    assert scripting(served, {"timeout": 200, "statementLimit": 10**12}).status_code == 200
-    try:
+    with governed(served, {"timeout": 200, "statementLimit": 10**12}):
         result = await call(served, "spin")
-    finally:
-        restored = scripting(served, {"timeout": 5000, "statementLimit": 20000})
 
-    assert restored.status_code == 200
     assert result.is_error
     assert result.content[0].text == "script step 'loop' exceeded the timeout limit (200 ms)"
 
 
 @pytest.mark.anyio
 async def test_a_script_blocked_outside_python_code_times_out_too(served: Served) -> None:
-    assert scripting(served, {"timeout": 100}).status_code == 200
-    try:
+    with governed(served, {"timeout": 100}):
         result = await call(served, "sleepy")
-    finally:
-        scripting(served, {"timeout": 5000})
 
     assert result.is_error
     assert result.content[0].text == "script step 'nap' exceeded the timeout limit (100 ms)"
@@ -270,11 +276,9 @@ async def test_a_script_blocked_outside_python_code_times_out_too(served: Served
 async def test_scripting_disabled_on_the_control_port_refuses_to_run_scripts(
     served: Served,
 ) -> None:
-    assert scripting(served, {"enabled": False}).json()["enabled"] is False
-    try:
+    with governed(served, {"enabled": False}):
+        assert scripting(served).json()["enabled"] is False
         result = await call(served, "double", {"n": 1})
-    finally:
-        assert scripting(served, {"enabled": True}).json()["enabled"] is True
 
     assert result.is_error
     assert result.content[0].text == "script step 'calc': scripting is disabled"
