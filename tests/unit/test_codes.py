@@ -179,6 +179,10 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         replaced("  exposes:", "  - {import: other, location: ./nested.yaml}\n  exposes:"),
         Level.ERROR,
     ),
+    "openapi-consumes": (
+        replaced("  exposes:", "  - {openapi: other, location: ./other-openapi.yml}\n  exposes:"),
+        Level.ERROR,
+    ),
     "apikey-key": (replaced(AUTH, "    authentication: {type: apikey, value: x}\n"), Level.ERROR),
     "unsupported-auth": (replaced(AUTH, "    authentication: {type: kerberos}\n"), Level.ERROR),
     "unsupported-template": (
@@ -356,6 +360,19 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
     "unknown-namespace": (extra_tool("{name: u, call: nowhere.get-item}"), Level.WARNING),
     "unknown-operation": (extra_tool("{name: u, call: api.get-iten}"), Level.WARNING),
     "call-namespace-guessed": (extra_tool("{name: g, call: demo-mcp.add-item}"), Level.WARNING),
+    "call-operation-case": (extra_tool("{name: g, call: api.Get-Item}"), Level.WARNING),
+    "apikey-placement": (
+        replaced(AUTH, "    authentication: {type: apikey, key: k, value: x, placement: form}\n"),
+        Level.ERROR,
+    ),
+    "apikey-path-placeholder": (
+        replaced(AUTH, "    authentication: {type: apikey, key: k, value: x, placement: path}\n"),
+        Level.ERROR,
+    ),
+    "apikey-body-in-query": (
+        replaced(AUTH, "    authentication: {type: apikey, key: k, value: x, placement: body}\n"),
+        Level.WARNING,
+    ),
     "broken-operation": (ODD_IMPORT + "    - {name: again, call: odd.get-r}\n", Level.WARNING),
     "unknown-with-source": (
         extra_tool("{name: w, call: api.get-item, with: {id: api.id}}"),
