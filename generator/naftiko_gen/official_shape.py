@@ -71,7 +71,8 @@ _FIXES = {
     "MCP hints are written without the 'Hint' suffix in Naftiko": "write readOnly, destructive, "
     "idempotent, openWorld",
     "placeholders in baseUri are not official": "use a fixed baseUri; naftiko-gen reads "
-    "placeholders from the environment",
+    "placeholders from the environment (the {key} of an apikey with placement: path from its "
+    "value)",
     "MCP tools and their inputs need a 'description'": "describe each tool and input; clients "
     "show it to the model",
     "'auth' is not official": "rename it to 'authentication'",
