@@ -57,7 +57,15 @@ HINTS: Final[dict[str, str]] = {
     "import-unreadable": "make the imported file exist at that path (relative to this spec)",
     "import-not-found": "import a namespace the file declares under `consumes`",
     "nested-import": "import the file that declares the namespace itself",
+    "openapi-consumes": "declare the operations under a `type: http` consumes entry (namespace, "
+    "baseUri, resources with operations); naftiko-gen does not read OpenAPI documents",
     "apikey-key": "add `key: X-Api-Key` (the header or query parameter name) to the apikey block",
+    "apikey-placement": "write placement: header, query, cookie, path or body",
+    "apikey-path-placeholder": "write `{<key>}` where the key goes, in the baseUri "
+    "(`https://api.telegram.org/bot{token}`) or in a consumed path, or use placement: header or "
+    "query",
+    "apikey-body-in-query": "nothing to fix if the API takes the key in the query string too "
+    "(Vonage does); otherwise send a JSON or form body with those operations",
     "unsupported-auth": "use bearer, basic, digest, apikey, oauth1, oauth2 (client credentials), "
     "aws-sig-v4 or certificate, or pass the credential as a header parameter",
     "unsupported-auth-oauth1": "give oauth1 a consumerKey and a signingKey (RSA) or consumerSecret "
@@ -169,6 +177,7 @@ HINTS: Final[dict[str, str]] = {
     "bad-call": "write `call: <namespace>.<operation>`",
     "unknown-namespace": "call a namespace declared under `consumes`",
     "call-namespace-guessed": "call the consumes namespace that declares the operation",
+    "call-operation-case": "write the operation name exactly as declared: names are case-sensitive",
     "unknown-operation": "call an operation declared under that namespace (names are "
     "case-sensitive)",
     "broken-operation": "fix the consumed operation's errors reported above",

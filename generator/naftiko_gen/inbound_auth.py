@@ -236,7 +236,7 @@ def _api_keys(report: Reporter, auth: dict[str, Any], where: PathKey) -> tuple[A
         placement = "header"
         pairs = [(str(n), str(v), (*where, "headers", n)) for n, v in headers.items()]
     else:
-        name = auth.get("key") or auth.get("name")
+        name = auth.get("key") or auth.get("name") or auth.get("header")
         if not name:
             report.error(
                 "inbound-auth-incomplete",

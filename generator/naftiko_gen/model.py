@@ -104,7 +104,7 @@ class UpstreamOperation:
     def uses_vars(self) -> bool:
         """Whether the method computes a value from bind variables (``self._vars``)."""
         exprs = [p.value_expr or "" for p in self.params] + [self.body.expr if self.body else ""]
-        return any("self._vars." in expr for expr in exprs)
+        return any("self._vars." in expr for expr in [*exprs, self.path_expr])
 
     @property
     def sends_empty_body(self) -> bool:
@@ -210,6 +210,12 @@ class Upstream:
     auth: UpstreamAuth | None = None
     # Adapter-level ``in: cookie`` parameters with a value: sent on every request.
     cookies: tuple[tuple[str, str], ...] = ()
+    # apikey ``placement: body``: (name literal, value expression over ``settings``), a member of
+    # each JSON object or form body sent, else a query parameter.
+    body_key: tuple[str, str] | None = None
+    # apikey ``placement: path``: (placeholder text, value expression over ``settings``) filled
+    # into the base URI by the client, so the key never enters the settings (nor their repr).
+    base_uri_secrets: tuple[tuple[str, str], ...] = ()
 
     @property
     def uses_base64(self) -> bool:
@@ -827,6 +833,16 @@ class Capability:
     @property
     def sends_cookies(self) -> bool:
         return any(upstream.sends_cookies for upstream in self.upstreams)
+
+    @property
+    def sends_body_keys(self) -> bool:
+        """Some upstream takes its API key in the request body (apikey ``placement: body``)."""
+        return any(upstream.body_key for upstream in self.upstreams)
+
+    @property
+    def fills_base_uris(self) -> bool:
+        """Some upstream's base URI holds its API key (apikey ``placement: path``)."""
+        return any(upstream.base_uri_secrets for upstream in self.upstreams)
 
     @property
     def uses_oauth2(self) -> bool:

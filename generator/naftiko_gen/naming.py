@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 
 # Names the generated modules already use in the scope a spec-derived identifier lands in; a spec
 # name that snakes to one of them gets a suffix (``open`` → ``open_2``) instead of shadowing it.
@@ -53,8 +54,22 @@ def dist_name(spec_stem: str) -> str:
 
 
 def package_name(dist: str) -> str:
-    """Import package for a distribution: ``web-sessions`` → ``web_sessions``."""
-    return snake(dist)
+    """Import package for a distribution: ``web-sessions`` → ``web_sessions``; a standard-library
+    module name gets a trailing ``_`` (``platform.yaml`` → ``platform_``), since a package named
+    ``platform`` could never be imported (the standard library comes first on ``sys.path``)."""
+    name = snake(dist)
+    return f"{name}_" if name in _STDLIB_NAMES else name
+
+
+# The standard library of every Python a generated package may run on (3.11 and later), whatever
+# interpreter runs naftiko-gen: the running one's names plus those removed since 3.11 (PEP 594)
+# and added since, so the same spec gets the same package name everywhere.
+_STDLIB_NAMES = frozenset(sys.stdlib_module_names) | {
+    *("asynchat", "asyncore", "distutils", "imp", "smtpd", "aifc", "audioop", "cgi", "cgitb"),
+    *("chunk", "crypt", "imghdr", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes"),
+    *("sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib", "lib2to3", "tkinter"),
+    *("annotationlib", "compression"),
+}
 
 
 def unique(name: str, taken: set[str]) -> str:

@@ -29,6 +29,7 @@ from naftiko_gen import (
     skills,
 )
 from naftiko_gen import auth as auth_types
+from naftiko_gen.bodies import TEXT_TYPES as BODY_TEXT_TYPES
 from naftiko_gen.bodies import BodyPlan, BodyProblem, plan_body, text_expr
 from naftiko_gen.consumed_params import header_problem as _header_problem
 from naftiko_gen.control import ControlAdapter
@@ -68,6 +69,10 @@ PACKAGE_VERSION = "0.1.0"
 JSON_TYPES: tuple[JsonType, ...] = ("string", "integer", "number", "boolean", "object", "array")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 REFERENCE_PREFIXES = ("rest", "tools", "mcp")
+APIKEY_PLACEMENTS = ("header", "query", "cookie", "path", "body")
+FORM_CONTENT_TYPE = BODY_TEXT_TYPES["formUrlEncoded"]
+# difflib ratio from which a written call namespace is taken for a consumes namespace.
+CLOSE_NAMESPACE_RATIO = 0.8
 HINTS = {
     "readOnly": "readOnlyHint",
     "destructive": "destructiveHint",
@@ -113,9 +118,20 @@ class _Namespace:
     method_names: set[str] = field(default_factory=lambda: set(naming.RESERVED_CLIENT_METHODS))
     # Consumed operations that cannot be generated; calls to them are left out.
     failed: set[str] = field(default_factory=set)
+    # Operation names declared more than once (calls resolve to the first; never guessed).
+    duplicates: set[str] = field(default_factory=set)
     entry: dict[str, Any] = field(default_factory=dict)
     auth: UpstreamAuth | None = None
     params: consumed_params.AdapterParams = field(default_factory=consumed_params.AdapterParams)
+    # apikey ``placement: path``: (key, value template); ``{key}`` in a consumed path is the key.
+    path_key: tuple[str, str] | None = None
+    # apikey ``placement: body``: (name literal, value expression over ``settings``).
+    body_key: tuple[str, str] | None = None
+    # apikey ``placement: path`` filling ``{key}`` in the baseUri: (placeholder, value expression).
+    base_uri_secrets: tuple[tuple[str, str], ...] = ()
+    # Where the apikey ``placement`` is written (in ``source``), for warnings about it.
+    placement_where: PathKey = ()
+    source: LoadedSpec | None = None
 
 
 class Normaliser:
@@ -154,6 +170,10 @@ class Normaliser:
         self.secret_root = "settings"
         # An apikey with ``placement: cookie``: (name, value expression) for the Cookie header.
         self.auth_cookies: list[tuple[str, str]] = []
+        # An apikey with ``placement: path`` (key, value template) or ``body`` (name literal,
+        # value expression), found by ``_auth`` for the namespace being read.
+        self.auth_path: tuple[str, str] | None = None
+        self.auth_body: tuple[str, str] | None = None
         # Names of the functions of the generated operations.py (one per behaviour).
         self.operation_functions: set[str] = set()
         self.behaviour_pool: list[Behaviour] = []
@@ -427,6 +447,9 @@ class Normaliser:
             where: PathKey = ("capability", "consumes", i)
             if not isinstance(entry, dict):
                 continue
+            if entry.get("openapi") and not entry.get("import"):
+                self._openapi_entry(entry, where)
+                continue
             if entry.get("location") or entry.get("import"):
                 imported = self._import(entry, where)
                 if imported is None:
@@ -453,11 +476,38 @@ class Normaliser:
                     "as": item.get("name") or item.get("namespace"),
                     "all": item.get("all"),
                 }
+                if item.get("name"):
+                    self.refused_namespaces.add(str(item["name"]))
+                if not request["location"]:
+                    self.error(
+                        "bad-import",
+                        "a top-level import needs 'location' (or 'url'), the file to import; "
+                        f"this one has {', '.join(repr(str(k)) for k in item) or 'no key'}",
+                        (key, i),
+                        "write `- {name: <namespace>, location: ./shared/file.yaml}`, or just "
+                        "the file name to import every namespace it declares",
+                    )
+                    continue
                 for source, copied, copied_where in self._import_all(request, (key, i)):
                     with self._source(source):
                         self._http_entry(copied, copied_where)
-                if item.get("name"):
-                    self.refused_namespaces.add(str(item["name"]))
+
+    def _openapi_entry(self, entry: dict[str, Any], where: PathKey) -> None:
+        """``{openapi: ns, location: x.yml}``: a consumes entry naming an OpenAPI document, which
+        states no Naftiko operation naftiko-gen could generate; refused, naming the file."""
+        name = str(entry["openapi"])
+        location = str(entry.get("location") or "")
+        exists = bool(location) and _import_path(location, Path(self.spec.file).parent).is_file()
+        where_file = f" ({location!r}{'' if exists else ', not found'})" if location else ""
+        self.error(
+            "openapi-consumes",
+            f"consumes entry {name!r} points at an OpenAPI document{where_file}, not at Naftiko "
+            "consumes; naftiko-gen generates from `type: http` entries only",
+            (*where, "openapi"),
+            f"declare the operations the exposes call under `- type: http`, `namespace: {name}`, "
+            "with a baseUri and resources",
+        )
+        self.refused_namespaces.add(name)
 
     @contextmanager
     def _source(self, spec: LoadedSpec) -> Iterator[None]:
@@ -547,10 +597,25 @@ class Normaliser:
                 if entry.get("as"):
                     copy["namespace"] = str(entry["as"])
                 return target, copy, (*base, j)
+        declared = sorted(
+            {
+                str(c.get("namespace"))
+                for _, entries in places
+                for c in _as_list(entries)
+                if isinstance(c, dict) and c.get("namespace")
+            }
+        )
         self.error(
             "import-not-found",
-            f"{location!r} declares no consumes namespace {name!r}",
+            f"{location!r} declares no consumes namespace {name!r} (it declares: "
+            + (", ".join(declared) or "none")
+            + ")",
             (*where, "import"),
+            (
+                f"write import: {declared[0]}, and call {declared[0]}.<operation>"
+                if len(declared) == 1
+                else ""
+            ),
         )
         return None
 
@@ -572,12 +637,15 @@ class Normaliser:
                 f"{naming.env_prefix(name)}_BASE_URI at start-up",
                 (*where, "baseUri") if "baseUri" in entry else where,
             )
-        variables = self._base_uri_variables(name, base_uri, (*where, "baseUri"))
+        # '{token}' filled by an apikey with 'placement: path' is no run-time setting.
+        path_key = _apikey_path_key(entry.get(auth_key))
+        filled = "{" + path_key + "}" if path_key else None
+        variables = self._base_uri_variables(name, base_uri, (*where, "baseUri"), filled)
         if variables is None:
             self.refused_namespaces.add(name)
             return
         literal = base_uri
-        for token, _ in variables:
+        for token in [*(t for t, _ in variables), *([filled] if filled else [])]:
             literal = literal.replace(token, "x")
         if base_uri and not re.match(r"^(https?://[^/\s]+|x)", literal):
             self.error(
@@ -589,12 +657,14 @@ class Normaliser:
             return
         self.scope = {}
         params = consumed_params.adapter_params(self, entry.get("inputParameters"), where)
-        self.auth_cookies = []
+        self.auth_cookies, self.auth_path, self.auth_body = [], None, None
         headers, query = self._auth(entry.get(auth_key), (*where, auth_key))
         params.cookies[:0] = self.auth_cookies
         self.scope = {}
         failed: set[str] = set()
-        ops = self._consumed_ops(name, entry.get("resources"), where, failed)
+        duplicates: set[str] = set()
+        ops = self._consumed_ops(name, entry.get("resources"), where, failed, duplicates)
+        base_uri_secrets = self._path_key(name, base_uri, ops, (*where, auth_key))
         self.namespaces[name] = _Namespace(
             name=name,
             base_uri=base_uri,
@@ -606,9 +676,15 @@ class Normaliser:
             where=where,
             attr=naming.unique(naming.snake(name), self.secret_fields),
             failed=failed,
+            duplicates=duplicates,
             entry=entry,
             auth=self.upstream_auth.get((self.spec.file, (*where, auth_key))),
             params=params,
+            path_key=self.auth_path,
+            body_key=self.auth_body,
+            base_uri_secrets=base_uri_secrets,
+            placement_where=_placement_where(entry.get(auth_key), (*where, auth_key)),
+            source=self.spec,
         )
 
     def _merge_namespace(
@@ -635,9 +711,10 @@ class Normaliser:
             (*where, "namespace"),
         )
         for name, op in self._consumed_ops(
-            ns.name, entry.get("resources"), where, ns.failed
+            ns.name, entry.get("resources"), where, ns.failed, ns.duplicates
         ).items():
             if name in ns.ops:
+                ns.duplicates.add(name)
                 self.warning(
                     "duplicate-operation",
                     f"operation {name!r} is declared twice in {ns.name!r}; calls resolve to the "
@@ -648,14 +725,17 @@ class Normaliser:
             ns.ops[name] = op
 
     def _base_uri_variables(
-        self, namespace: str, base_uri: str, where: PathKey
+        self, namespace: str, base_uri: str, where: PathKey, filled: str | None = None
     ) -> tuple[tuple[str, str], ...] | None:
         """Placeholders in a baseUri become run-time configuration: ``{{VAR}}``/``${VAR}`` read a
-        bind (or the variable ``VAR``), ``{x}`` reads ``<NS>_X``. ``None`` after an error."""
+        bind (or the variable ``VAR``), ``{x}`` reads ``<NS>_X``; ``filled`` (the ``{key}`` of an
+        apikey with ``placement: path``) is the key itself. ``None`` after an error."""
         variables: list[tuple[str, str]] = []
         pattern = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\$\{(\w+)\}|\{([^{}/\s]+)\}")
         for match in pattern.finditer(base_uri):
             mustache, dollar, single = match.groups()
+            if match.group(0) == filled:
+                continue
             if single is not None:
                 env_var = f"{naming.env_prefix(namespace)}_{naming.snake(single).upper()}"
             else:
@@ -675,6 +755,43 @@ class Normaliser:
             if (match.group(0), env_var) not in variables:
                 variables.append((match.group(0), env_var))
         return tuple(variables)
+
+    def _path_key(
+        self, namespace: str, base_uri: str, ops: dict[str, _ConsumedOp], where: PathKey
+    ) -> tuple[tuple[str, str], ...]:
+        """apikey ``placement: path``: the key's value fills ``{key}`` in the baseUri and in the
+        consumed paths (one encoded segment's content, read at run time like every secret).
+        The baseUri fillings, as (placeholder, value expression over ``settings``)."""
+        if self.auth_path is None:
+            return ()
+        key, value = self.auth_path
+        placeholder = "{" + key + "}"
+        in_paths = any(
+            (m.group(1) or m.group(2)) == key
+            for op in ops.values()
+            for m in _PLACEHOLDER.finditer(op.path)
+        )
+        if placeholder not in base_uri and not in_paths:
+            self.error(
+                "apikey-path-placeholder",
+                f"apikey {key!r} has placement 'path', but neither the baseUri {base_uri!r} nor "
+                f"a path of namespace {namespace!r} has a {placeholder} placeholder for it",
+                (*where, "placement"),
+                f"write {placeholder} where the key goes (baseUri: https://api.example.com/"
+                f"bot{placeholder}), or use placement: header or query",
+            )
+            self.auth_path = None
+            return ()
+        expr = self.secret_expr(value, (*where, "value"))
+        if expr is None:
+            self.error(
+                "unsupported-template",
+                f"value {value!r} references something that is not a bind variable",
+                (*where, "value"),
+            )
+            self.auth_path = None
+            return ()
+        return ((placeholder, expr),) if placeholder in base_uri else ()
 
     def _auth(
         self, auth: Any, where: PathKey
@@ -727,12 +844,29 @@ class Normaliser:
                 pairs.append((py(str(header)), expr))
             return tuple(pairs), ()
         if kind == "apikey":
-            key = auth.get("key") or auth.get("name")
+            # 'header: Authorization' (a dialect spelling) is 'key: Authorization' in a header.
+            key = auth.get("key") or auth.get("name") or auth.get("header")
             placement = auth.get("placement") or auth.get("in") or "header"
             if not key:
-                self.error("apikey-key", "apikey authentication needs 'key' (or 'name')", where)
+                self.error(
+                    "apikey-key", "apikey authentication needs 'key' (or 'name', 'header')", where
+                )
+                return (), ()
+            if placement not in APIKEY_PLACEMENTS:
+                self.error(
+                    "apikey-placement",
+                    f"apikey placement {placement!r} is not one of " + ", ".join(APIKEY_PLACEMENTS),
+                    (*where, "placement" if "placement" in auth else "in"),
+                )
+                return (), ()
+            if placement == "path":
+                # Checked against the baseUri and paths, and filled, by _path_key.
+                self.auth_path = (str(key), str(auth.get("value") or ""))
                 return (), ()
             pair = ((py(str(key)), secret("value")),)
+            if placement == "body":
+                self.auth_body = pair[0]
+                return (), ()
             if placement == "query":
                 return (), pair
             if placement == "cookie":
@@ -754,7 +888,12 @@ class Normaliser:
         return (), ()
 
     def _consumed_ops(
-        self, namespace: str, resources: Any, where: PathKey, failed: set[str]
+        self,
+        namespace: str,
+        resources: Any,
+        where: PathKey,
+        failed: set[str],
+        duplicates: set[str],
     ) -> dict[str, _ConsumedOp]:
         ops: dict[str, _ConsumedOp] = {}
         for r, resource in enumerate(resources if isinstance(resources, list) else []):
@@ -776,6 +915,7 @@ class Normaliser:
                     self.warning("unnamed-operation", "consumed operation has no 'name'", opwhere)
                     continue
                 if name in ops:
+                    duplicates.add(name)
                     self.warning(
                         "duplicate-operation",
                         f"operation {name!r} is declared twice in {namespace!r}; "
@@ -814,26 +954,23 @@ class Normaliser:
         if ns is None and namespace in self.refused_namespaces:
             return None
         if ns is None:
-            owners = [n for n in self.namespaces.values() if op_name in n.ops]
-            if len(owners) == 1 and namespace in self.all_namespaces:
-                # Real specs write the exposing adapter's namespace ('x-mcp.getUser') when they
-                # mean the one consumed namespace that has the operation.
-                self.warning(
-                    "call-namespace-guessed",
-                    f"call {call!r}: {namespace!r} is not a consumes namespace; calling "
-                    f"{owners[0].name}.{op_name}, the only operation of that name",
-                    where,
-                    f"write call: {owners[0].name}.{op_name}",
-                )
-                return owners[0], owners[0].ops[op_name]
-            known = ", ".join(sorted(self.namespaces)) or "none"
-            self.error(
-                "unknown-namespace",
-                f"call {call!r}: no consumes namespace {namespace!r} (declared: {known})",
-                where,
-            )
-            return None
+            ns = self._guess_namespace(call, namespace, op_name, where)
+            if ns is None:
+                return None
         op = ns.ops.get(op_name)
+        same = _matching_operations(ns, op_name)
+        if op is None and op_name not in ns.failed and len(same) == 1:
+            # 'getAccessTokenMetadata' for the declared 'getaccesstokenmetadata': the only
+            # operation of the namespace whose name differs only in case.
+            self.warning(
+                "call-operation-case",
+                f"call {call!r}: {ns.name!r} has no operation {op_name!r}; calling "
+                f"{ns.name}.{same[0]}, the only one whose name differs only in case",
+                where,
+                f"write call: {ns.name}.{same[0]}",
+            )
+            op_name = same[0]
+            op = ns.ops.get(op_name)
         if op is None and op_name in ns.failed:
             self.error(
                 "broken-operation",
@@ -851,6 +988,56 @@ class Normaliser:
             )
             return None
         return ns, op
+
+    def _guess_namespace(
+        self, call: str, namespace: str, op_name: str, where: PathKey
+    ) -> _Namespace | None:
+        """``call: x.op`` where ``x`` is no consumes namespace. Real specs write the exposing
+        adapter's namespace (``x-mcp.getUser``) or a shortened or respelt consumes namespace
+        (``youtube-live`` for ``youtube-live-streaming``, ``oauth`` for ``oauth-api``): when
+        exactly one consumes namespace declares ``op`` (once) and ``x`` is one of those, that
+        operation is called, with a warning. Anything else is ``unknown-namespace``."""
+        owners = [n for n in self.namespaces.values() if _matching_operations(n, op_name)]
+        reason = ""
+        if len(owners) == 1 and len(_matching_operations(owners[0], op_name)) == 1:
+            if namespace in self.all_namespaces:
+                reason = f"{namespace!r} is not a consumes namespace"
+            elif close := _close_namespace(namespace, owners[0].name):
+                reason = f"{namespace!r} is no namespace, but {close}"
+        if reason:
+            owner = owners[0]
+            matched = _matching_operations(owner, op_name)[0]
+            case = "" if matched == op_name else " (ignoring case)"
+            self.warning(
+                "call-namespace-guessed",
+                f"call {call!r}: {reason}; calling {owner.name}, the only consumes namespace "
+                f"with an operation {op_name!r}{case}",
+                where,
+                f"write call: {owner.name}.{matched}",
+            )
+            return owner
+        known = ", ".join(sorted(self.namespaces)) or "none"
+        why, hint = "", ""
+        if len(owners) > 1:
+            names = ", ".join(sorted(n.name for n in owners))
+            why = f"; several consumes namespaces declare {op_name!r} ({names}), none is guessed"
+            hint = f"write the namespace you mean: one of {names}"
+        elif owners and len(_matching_operations(owners[0], op_name)) > 1:
+            why = f"; {owners[0].name!r} declares {op_name!r} more than once, so it is not guessed"
+            hint = f"give each operation of {owners[0].name!r} its own name and call it"
+        elif owners:
+            why = (
+                f"; {owners[0].name!r} declares {op_name!r}, but {namespace!r} is not close to "
+                "that name, so it is not guessed"
+            )
+            hint = f"write call: {owners[0].name}.{op_name} if that is the operation meant"
+        self.error(
+            "unknown-namespace",
+            f"call {call!r}: no consumes namespace {namespace!r} (declared: {known}){why}",
+            where,
+            hint,
+        )
+        return None
 
     def _build_operation(
         self, ns: _Namespace, op: _ConsumedOp, caller: PathKey
@@ -947,7 +1134,7 @@ class Normaliser:
             expr = self._value_expr(value, params, args, (*pwhere, "value"))
             index = params.index(param)
             params[index] = replace(param, value_expr=expr, required=False)
-        path_expr = self._path_expr(op, params, args)
+        path_expr = self._path_expr(op, params, args, ns.path_key)
         body = self._body(op, params, args)
         operation = UpstreamOperation(
             name=op.name,
@@ -1083,14 +1270,29 @@ class Normaliser:
             params.append(param)
         return str(param.expr)
 
-    def _path_expr(self, op: _ConsumedOp, params: list[UpstreamParam], args: set[str]) -> str:
+    def _path_expr(
+        self,
+        op: _ConsumedOp,
+        params: list[UpstreamParam],
+        args: set[str],
+        path_key: tuple[str, str] | None = None,
+    ) -> str:
         """``{x}`` and ``{{x}}`` both substitute (§7.3), matched case-insensitively when unique;
-        an undeclared placeholder becomes a required string path parameter."""
+        an undeclared placeholder becomes a required string path parameter. ``path_key``: the
+        placeholder an apikey with ``placement: path`` fills (key, value template)."""
         path = op.path if op.path.startswith("/") else f"/{op.path}"
         parts: list[str] = []
         position = 0
         for match in _PLACEHOLDER.finditer(path):
             name = match.group(1) or match.group(2)
+            if path_key is not None and name == path_key[0]:
+                key = self.secret_expr(path_key[1], (*op.where, "path"))
+                if key is not None:
+                    if match.start() > position:
+                        parts.append(py(path[position : match.start()]))
+                    parts.append(f"quote_segment({key})")
+                    position = match.end()
+                    continue
             prefix, _, rest = name.partition(".")
             if rest and (prefix in REFERENCE_PREFIXES or prefix in self.all_namespaces):
                 name = rest  # '{{tools.x}}' in a consumed path is the input x
@@ -1144,6 +1346,9 @@ class Normaliser:
         return " + ".join(parts) if parts else py("")
 
     def _upstream(self, ns: _Namespace, used: set[tuple[str, str]]) -> Upstream:
+        operations = tuple(op for op in ns.built.values() if (ns.attr, op.name) in used)
+        if ns.body_key is not None:
+            self._body_key_in_query(ns, operations)
         return Upstream(
             namespace=ns.name,
             class_name=naming.unique(f"{naming.pascal(ns.name)}Client", self.client_classes),
@@ -1155,9 +1360,33 @@ class Normaliser:
             query=ns.query,
             cookies=tuple(ns.params.cookies),
             auth=ns.auth,
-            operations=tuple(op for op in ns.built.values() if (ns.attr, op.name) in used),
+            operations=operations,
             description=ns.description,
+            body_key=ns.body_key,
+            base_uri_secrets=ns.base_uri_secrets,
         )
+
+    def _body_key_in_query(self, ns: _Namespace, operations: tuple[UpstreamOperation, ...]) -> None:
+        """apikey ``placement: body`` goes in the JSON object or form a request sends; a request
+        with no such body carries it in the query string (the APIs that take the key in the
+        body take it there too). Said once, naming those operations."""
+        bodiless = [
+            f"{op.name} ({op.http_method} {op.path_template})"
+            for op in operations
+            if op.body is None
+            or (op.body.kind == "text" and op.body.content_type != FORM_CONTENT_TYPE)
+        ]
+        if not bodiless or ns.source is None:
+            return
+        with self._source(ns.source):
+            self.warning(
+                "apikey-body-in-query",
+                f"apikey placement 'body' of namespace {ns.name!r}: "
+                + ", ".join(bodiless)
+                + (" sends" if len(bodiless) == 1 else " send")
+                + " no JSON or form body, so the key goes in the query string",
+                ns.placement_where,
+            )
 
     # -- exposes -------------------------------------------------------------------------------
 
@@ -1660,6 +1889,52 @@ class Normaliser:
         for name, declared_input in declared.items():
             inputs.setdefault(name, declared_input)
         return tuple(inputs.values()), tuple(bindings)
+
+
+def _apikey_path_key(auth: Any) -> str | None:
+    """The key of an apikey with ``placement: path`` (its ``{key}`` is no baseUri setting)."""
+    if not isinstance(auth, dict) or auth.get("placement", auth.get("in")) != "path":
+        return None
+    kind = str(auth.get("type") or "").lower().replace("_", "-")
+    key = auth.get("key") or auth.get("name") or auth.get("header")
+    return str(key) if kind in ("apikey", "api-key") and key else None
+
+
+def _placement_where(auth: Any, where: PathKey) -> PathKey:
+    if isinstance(auth, dict):
+        for key in ("placement", "in"):
+            if key in auth:
+                return (*where, key)
+    return where
+
+
+def _matching_operations(ns: _Namespace, op_name: str) -> list[str]:
+    """The operations of ``ns`` a call to ``op_name`` may mean: that name, else every name equal
+    to it ignoring case; a name declared twice is listed twice (so it is never guessed)."""
+    names = set(ns.ops) | ns.failed
+    if op_name in names:
+        return [op_name] * (2 if op_name in ns.duplicates else 1)
+    same = sorted(name for name in names if name.lower() == op_name.lower())
+    return [*same, *(name for name in same if name in ns.duplicates)]
+
+
+def _close_namespace(written: str, declared: str) -> str:
+    """Why ``written`` may stand for the consumes namespace ``declared`` ('' when it may not):
+    one is a prefix of the other at a ``-``/``_``/``.`` boundary, they are equal ignoring
+    ``-``, ``_`` and case, or they are similar (difflib ratio at least 0.8)."""
+    a, b = written.lower(), declared.lower()
+    if a == b:
+        return f"it differs from {declared!r} only in case"
+    shorter, longer = sorted((a, b), key=len)
+    if shorter and longer.startswith(shorter) and longer[len(shorter)] in "-_.":
+        which = "a prefix of" if len(a) < len(b) else "an extension of"
+        return f"it is {which} {declared!r}"
+    if re.sub(r"[-_]", "", a) == re.sub(r"[-_]", "", b):
+        return f"it is {declared!r} spelt with other separators"
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    if ratio >= CLOSE_NAMESPACE_RATIO:
+        return f"it is close to {declared!r} (similarity {ratio:.2f})"
+    return ""
 
 
 def _consumes_places(spec: LoadedSpec) -> list[tuple[PathKey, Any]]:

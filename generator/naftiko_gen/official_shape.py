@@ -63,12 +63,16 @@ _FIXES = {
     "an object/array output needs 'properties'/'items' in the official schema": "add properties "
     "or items, or accept that other tools will reject it",
     "apikey written OpenAPI-style ('in'/'name')": "write key: <name> and placement: header|query",
+    "apikey written with 'header: NAME'": "write key: NAME and placement: header",
+    "apikey placement 'path' or 'body' is not in the official schema": "keep it for naftiko-gen, "
+    "or use placement: header or query if the API accepts the key there",
     "HTTP method HEAD is not in the official schema": "use GET, or keep HEAD for naftiko-gen only",
     "a missing 'method' is not official (naftiko-gen uses GET)": "write method: GET",
     "MCP hints are written without the 'Hint' suffix in Naftiko": "write readOnly, destructive, "
     "idempotent, openWorld",
     "placeholders in baseUri are not official": "use a fixed baseUri; naftiko-gen reads "
-    "placeholders from the environment",
+    "placeholders from the environment (the {key} of an apikey with placement: path from its "
+    "value)",
     "MCP tools and their inputs need a 'description'": "describe each tool and input; clients "
     "show it to the model",
     "'auth' is not official": "rename it to 'authentication'",
@@ -123,6 +127,15 @@ def _consumed(entry: dict[str, Any], where: PathKey) -> Iterator[tuple[str, Path
     auth = entry.get("authentication")
     if isinstance(auth, dict) and auth.get("type") == "apikey" and ("in" in auth or "name" in auth):
         yield "apikey written OpenAPI-style ('in'/'name')", (*where, "authentication")
+    if isinstance(auth, dict) and auth.get("type") in ("apikey", "apiKey"):
+        if "header" in auth:
+            yield "apikey written with 'header: NAME'", (*where, "authentication", "header")
+        if auth.get("placement") in ("path", "body"):
+            yield "apikey placement 'path' or 'body' is not in the official schema", (
+                *where,
+                "authentication",
+                "placement",
+            )
     if isinstance(auth, dict) and auth.get("type") == "oauth2" and "clientId" in auth:
         yield (
             "client-credentials keys on a consumed oauth2 are naftiko-gen's (the engine sends no "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -66,7 +67,7 @@ def check_schema(spec: LoadedSpec) -> SchemaResult:
                 what = (
                     "this operation"
                     if "operations" in unit
-                    else "this tool" if "tools" in unit else "this adapter"
+                    else "this tool" if "tools" in unit else _adapter(spec, unit)
                 )
                 diagnostic = replace(
                     diagnostic, level=Level.WARNING, message=f"{message}; {what} is left out"
@@ -83,11 +84,32 @@ _UNITS: tuple[tuple[str | type, ...], ...] = (
     ("capability", "exposes", int, "tools", int),
     ("capability", "exposes", int, "skills", int, "tools", int),
     ("capability", "consumes", int, "resources", int, "operations", int),
+    # Anything else wrong inside one exposes adapter (a skill adapter without 'skills', a REST
+    # adapter without 'resources'): that adapter is left out, the others are generated.
+    ("capability", "exposes", int),
 )
 
 
+def _adapter(spec: LoadedSpec, unit: PathKey) -> str:
+    """``this skill adapter ('ns')``: the exposes adapter at ``unit``, as the author knows it."""
+    node: Any = spec.data
+    for part in unit:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return "this adapter"
+    if not isinstance(node, dict):
+        return "this adapter"
+    kind = node.get("type")
+    known = isinstance(kind, str) and re.fullmatch(r"[A-Za-z][\w-]{0,40}", kind)
+    text = f"this {kind} adapter" if known else "this adapter"
+    namespace = node.get("namespace")
+    return f"{text} ({str(namespace)!r})" if namespace else text
+
+
 def operation_unit(path: PathKey) -> PathKey | None:
-    """The operation or tool that ``path`` lies inside, if any (the unit a problem leaves out)."""
+    """The operation, tool or exposes adapter that ``path`` lies inside, if any (the unit a
+    problem leaves out)."""
     for pattern in _UNITS:
         if len(path) < len(pattern):
             continue

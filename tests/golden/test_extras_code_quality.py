@@ -13,6 +13,7 @@ import pytest
 from naftiko_gen.build import generate
 from naftiko_gen.writer import write_tree
 
+from tests.integration.test_apikey_placements import SPEC as APIKEY_PLACEMENTS
 from tests.integration.test_mcp_resource_behaviours import SPEC as RESOURCE_BEHAVIOURS
 from tests.integration.test_mcp_resources_prompts import SPEC as RESOURCES_AND_PROMPTS
 from tests.integration.test_mcp_stdio_twin import SPEC as TWIN
@@ -46,6 +47,24 @@ SCRIPTING_ONLY = BASE_URI_VARIABLES + (
     "  - type: control\n    port: 9191\n    management: {scripting: {timeout: 900}}\n"
 )
 
+# apikey placement path beside a baseUri variable (the other _upstream signature), and placement
+# body with JSON bodies only (no form or multipart branch).
+APIKEY_PATH_AND_JSON_BODY = (
+    replaced(
+        "    authentication: {type: bearer, token: '{{DEMO_TOKEN}}'}\n",
+        "    authentication: {type: apikey, key: key, value: '{{DEMO_TOKEN}}', placement: path}\n",
+    )
+    .replace("baseUri: https://api.example.test", "baseUri: 'https://{region}.test/k/{key}'")
+    .replace(
+        "  exposes:",
+        "  - type: http\n    namespace: other\n    baseUri: https://other.example.test\n"
+        "    authentication: {type: apikey, key: k, value: '{{DEMO_TOKEN}}', placement: body}\n"
+        "    resources: [{name: r, path: /r, operations: [{name: add, method: POST}]}]\n"
+        "  exposes:",
+    )
+    + "    - {name: add, description: Add, call: other.add}\n"
+)
+
 SPECS = {
     "resources-prompts": RESOURCES_AND_PROMPTS,
     "forward-only": FORWARD,
@@ -56,6 +75,8 @@ SPECS = {
     "base-uri-variables": BASE_URI_VARIABLES,
     "script-steps": SCRIPT_STEPS,
     "scripting-only": SCRIPTING_ONLY,
+    "apikey-placements": APIKEY_PLACEMENTS,
+    "apikey-path-and-json-body": APIKEY_PATH_AND_JSON_BODY,
 }
 
 

@@ -72,12 +72,16 @@ def test_when_every_call_dangles_the_spec_is_invalid(tmp_path: Path) -> None:
 
 def test_validate_reports_schema_errors_located(tmp_path: Path) -> None:
     spec = tmp_path / "typed.yaml"
-    spec.write_text(SEED.read_text("utf-8").replace("port: 8080", "port: eighty"))
+    spec.write_text(
+        SEED.read_text("utf-8")
+        .replace("/v1/api\n", "/v1/api]\n", 1)
+        .replace("baseUri: https", "baseUri: [https", 1)
+    )
 
     code, output = run("validate", str(spec))
 
     assert code == 1
-    assert f'{spec}:39:11: error[wrong-type]: expected integer, got string "eighty"' in output
+    assert f"{spec}:19:14: error[wrong-type]: expected string, got array" in output
 
 
 def test_a_misspelt_key_gets_a_did_you_mean_hint(tmp_path: Path) -> None:

@@ -289,7 +289,9 @@ def test_quiet_build_prints_nothing_when_all_is_well(
 
 def test_quiet_keeps_errors_and_drops_warnings(tmp_path: Path) -> None:
     bad = tmp_path / "typed.yaml"
-    bad.write_text(SEED.read_text("utf-8").replace("port: 8080", "port: eighty"))
+    bad.write_text(
+        SEED.read_text("utf-8").replace("namespace: web-sessions\n", "namespace: [x]\n", 1)
+    )
 
     result = invoke("build", "-q", str(SEED), str(bad), "-o", str(tmp_path / "out"))
 

@@ -121,11 +121,13 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
     "unsupported-version": ("naftiko: 0.5\ncapability: {}\n", Level.ERROR),
     "not-a-capability": ("naftiko: 1.0.0-alpha2\ninfo: {label: x}\n", Level.ERROR),
     "nothing-to-expose": (replaced("call: api.get-item", "call: api.nope"), Level.ERROR),
-    "schema": (replaced("port: 9090", "port: 70000"), Level.ERROR),
-    "missing-key": (replaced("    port: 9090\n", ""), Level.ERROR),
-    "wrong-type": (replaced("port: 9090", "port: ninety"), Level.ERROR),
+    # A schema error inside one exposes adapter leaves that adapter out (a warning); elsewhere
+    # it stops the build.
+    "schema": (replaced("port: 9090", "port: 70000"), Level.WARNING),
+    "missing-key": (replaced("    namespace: api\n", ""), Level.ERROR),
+    "wrong-type": (replaced("info: {label: Demo}", "info: {label: [Demo]}"), Level.ERROR),
     "bad-value": (replaced("type: http", "type: grpc"), Level.ERROR),
-    "empty-value": (replaced("namespace: demo-mcp", "namespace: ''"), Level.ERROR),
+    "empty-value": (replaced("namespace: api", "namespace: ''"), Level.ERROR),
     "unknown-key": (replaced("baseUri:", "baseUrl: x\n    baseUri:"), Level.WARNING),
     "misspelt-key": (replaced("baseUri:", "baseUrl:"), Level.ERROR),
     "official-shape": (replaced("authentication:", "auth:"), Level.WARNING),
@@ -177,6 +179,10 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         replaced("  exposes:", "  - {import: other, location: ./nested.yaml}\n  exposes:"),
         Level.ERROR,
     ),
+    "openapi-consumes": (
+        replaced("  exposes:", "  - {openapi: other, location: ./other-openapi.yml}\n  exposes:"),
+        Level.ERROR,
+    ),
     "apikey-key": (replaced(AUTH, "    authentication: {type: apikey, value: x}\n"), Level.ERROR),
     "unsupported-auth": (replaced(AUTH, "    authentication: {type: kerberos}\n"), Level.ERROR),
     "unsupported-template": (
@@ -215,7 +221,7 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
         ),
         Level.WARNING,
     ),
-    "unsupported-adapter": (BASE + "  - {type: agent-skill, port: 9999}\n", Level.WARNING),
+    "unsupported-adapter": (BASE + "  - {type: agent-skill, skill: {name: s}}\n", Level.WARNING),
     "multiple-rest": (
         BASE
         + "".join(
@@ -347,6 +353,19 @@ CASES: dict[str, tuple[str | bytes, Level]] = {
     "unknown-namespace": (extra_tool("{name: u, call: nowhere.get-item}"), Level.WARNING),
     "unknown-operation": (extra_tool("{name: u, call: api.get-iten}"), Level.WARNING),
     "call-namespace-guessed": (extra_tool("{name: g, call: demo-mcp.add-item}"), Level.WARNING),
+    "call-operation-case": (extra_tool("{name: g, call: api.Get-Item}"), Level.WARNING),
+    "apikey-placement": (
+        replaced(AUTH, "    authentication: {type: apikey, key: k, value: x, placement: form}\n"),
+        Level.ERROR,
+    ),
+    "apikey-path-placeholder": (
+        replaced(AUTH, "    authentication: {type: apikey, key: k, value: x, placement: path}\n"),
+        Level.ERROR,
+    ),
+    "apikey-body-in-query": (
+        replaced(AUTH, "    authentication: {type: apikey, key: k, value: x, placement: body}\n"),
+        Level.WARNING,
+    ),
     "broken-operation": (ODD_IMPORT + "    - {name: again, call: odd.get-r}\n", Level.WARNING),
     "unknown-with-source": (
         extra_tool("{name: w, call: api.get-item, with: {id: api.id}}"),

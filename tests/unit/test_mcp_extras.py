@@ -235,7 +235,8 @@ def test_an_http_and_a_stdio_mcp_adapter_are_both_generated(tmp_path: Path) -> N
 
 def test_two_http_mcp_adapters_still_leave_the_second_out(tmp_path: Path) -> None:
     second = (
-        "  - type: mcp\n    namespace: m2\n    tools:\n" + "    - {name: x, call: api.get-item}\n"
+        "  - type: mcp\n    namespace: m2\n    port: 9091\n    tools:\n"
+        + "    - {name: x, call: api.get-item}\n"
     )
 
     found = [d for d in diagnostics_for(BASE + second, tmp_path) if d.code == "multiple-mcp"]

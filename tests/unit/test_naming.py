@@ -36,6 +36,12 @@ def test_spec_file_stem_gives_distribution_and_import_names() -> None:
     assert naming.dist_name("My Spec_v2") == "my-spec-v2"
 
 
+def test_a_spec_named_after_a_standard_library_module_gets_an_importable_package_name() -> None:
+    assert naming.package_name(naming.dist_name("platform")) == "platform_"
+    assert naming.package_name(naming.dist_name("telnetlib")) == "telnetlib_"
+    assert naming.package_name(naming.dist_name("platform-management")) == "platform_management"
+
+
 def test_unique_suffixes_collisions() -> None:
     taken: set[str] = set()
 

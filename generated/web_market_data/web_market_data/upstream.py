@@ -114,6 +114,7 @@ class _Transport:
     ) -> None:
         self._namespace = namespace
         self._settings = settings
+        self._base_uri = settings.base_uri
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
         self._query = query or []
         self._session: aiohttp.ClientSession | None = None
@@ -152,7 +153,7 @@ class _Transport:
     ) -> UpstreamResponse:
         if self._session is None:
             raise RuntimeError(f"upstream {self._namespace!r} is not open")
-        url = self._settings.base_uri + path
+        url = self._base_uri + path
         if query or self._query:
             pairs = list(self._query)
             for key, value in query or ():
