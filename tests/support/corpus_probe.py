@@ -38,6 +38,8 @@ DUMMY_BASE_URI = "http://127.0.0.1:9"
 DUMMY_SECRET = "corpus-probe-dummy"
 # Routes every generated REST app serves besides the spec's operations.
 BUILT_IN_ROUTES = [("GET", "/openapi.json"), ("GET", "/healthz")]
+# What the generated forward.py routes for each REST ``forward`` rule (HEAD rides on GET).
+FORWARD_METHODS = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,13 @@ class ProbeFailed(Exception):
 
 
 def expected_surface(generated: Generated) -> tuple[list[tuple[str, str]] | None, list[str] | None]:
-    """``(method, path)`` per REST operation and MCP tool names; ``None`` for a missing adapter."""
+    """``(method, path)`` per REST operation and forward rule, and MCP tool names; ``None`` for a
+    missing adapter."""
     model = generated.model
     routes = None
     if model.rest is not None:
         routes = [(op.http_method.upper(), op.path) for op in model.rest.operations]
+        routes += [(m, rule.route) for rule in model.rest.forwards for m in FORWARD_METHODS]
     tools = None if model.mcp is None else [tool.name for tool in model.mcp.tools]
     return routes, tools
 

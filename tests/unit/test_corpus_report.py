@@ -11,6 +11,10 @@ import csv
 import shutil
 from pathlib import Path
 
+from naftiko_gen.build import generate
+
+from tests.integration.test_rest_forward import SPEC as FORWARD
+from tests.support.corpus_probe import FORWARD_METHODS, probe
 from tests.support.corpus_report import (
     BEGIN,
     BROKEN,
@@ -202,3 +206,19 @@ def test_framework_files_are_copied_back_into_their_tree_so_imports_resolve(
     assert staged[1].relpath == jobs[1].relpath
     assert (in_place.outcome, in_place.codes) == (REFUSED, ("import-unreadable",))
     assert (in_tree.outcome, in_tree.tools) == (BUILT, 1)
+
+
+def test_the_probe_expects_every_method_of_a_forward_rule_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "forwarding.yaml"
+    spec.write_text(FORWARD, "utf-8")
+
+    generated = generate(spec)
+    rest = generated.model.rest
+    assert rest is not None and rest.forwards
+
+    result = probe(generated)
+
+    assert result.problem == ""
+    assert result.routes == len(rest.forwards) * len(FORWARD_METHODS) + len(rest.operations)
