@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl
 from urllib.request import Request, urlopen
 
@@ -20,8 +19,9 @@ from mcp import Client
 
 from tests.integration.conftest import package_env
 from tests.support.packages import build_and_install
-from tests.support.recording_upstream import Received, RecordingUpstream
+from tests.support.recording_upstream import RecordingUpstream
 from tests.support.served import Served, serve
+from tests.support.tool_calls import received_for as call
 
 SPEC = """\
 naftiko: 1.0.0-alpha2
@@ -131,16 +131,6 @@ def served(
     env = environment(package, upstream)
     with serve(command, env, workdir, "--mcp-port", "0", "--rest-port", "0") as running:
         yield running
-
-
-async def call(
-    served: Served, upstream: RecordingUpstream, name: str, arguments: dict[str, Any]
-) -> Received:
-    """Call a tool; what the upstream received for it."""
-    async with Client(served.mcp) as client:
-        result = await client.call_tool(name, arguments)
-    assert not result.is_error, result
-    return upstream.last
 
 
 def post(url: str, body: bytes) -> None:

@@ -13,15 +13,14 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
-from typing import Any
 
 import pytest
-from mcp import Client
 
 from tests.integration.conftest import package_env
 from tests.support.packages import build_and_install
 from tests.support.recording_upstream import Received, RecordingUpstream
 from tests.support.served import Served, serve
+from tests.support.tool_calls import received_for as call
 
 SPEC = """\
 naftiko: 1.0.0-alpha2
@@ -161,16 +160,6 @@ def served(
     workdir = tmp_path_factory.mktemp("contacts-run")
     with serve(package / "bin" / "contact-book", env, workdir, "--mcp-port", "0") as running:
         yield running
-
-
-async def call(
-    served: Served, upstream: RecordingUpstream, name: str, arguments: dict[str, Any]
-) -> Received:
-    """Call a tool; what the upstream received for it."""
-    async with Client(served.mcp) as client:
-        result = await client.call_tool(name, arguments)
-    assert not result.is_error, result
-    return upstream.last
 
 
 def parts(sent: Received) -> list[Message]:
