@@ -221,8 +221,15 @@ def _public_text(report: Reporter, text: str, where: PathKey) -> str | None:
     return expr
 
 
+def apikey_spelling(auth: dict[str, Any]) -> tuple[Any, str]:
+    """An apikey block's key name and placement, however it is spelt (consumed and exposed alike):
+    ``key``/``placement``, OpenAPI-style ``name``/``in``, or ``header: NAME``; header by default."""
+    key = auth.get("key") or auth.get("name") or auth.get("header")
+    return key, str(auth.get("placement") or auth.get("in") or "header")
+
+
 def _api_keys(report: Reporter, auth: dict[str, Any], where: PathKey) -> tuple[ApiKeyCheck, ...]:
-    placement = str(auth.get("placement") or auth.get("in") or "header")
+    name, placement = apikey_spelling(auth)
     if placement not in ("header", "query", "cookie"):
         report.error(
             "inbound-auth-incomplete",
@@ -236,7 +243,6 @@ def _api_keys(report: Reporter, auth: dict[str, Any], where: PathKey) -> tuple[A
         placement = "header"
         pairs = [(str(n), str(v), (*where, "headers", n)) for n, v in headers.items()]
     else:
-        name = auth.get("key") or auth.get("name") or auth.get("header")
         if not name:
             report.error(
                 "inbound-auth-incomplete",

@@ -26,6 +26,7 @@ from naftiko_gen import (
     naming,
     orchestration,
     script_steps,
+    shaping,
     skills,
 )
 from naftiko_gen import auth as auth_types
@@ -35,7 +36,7 @@ from naftiko_gen.consumed_params import header_problem as _header_problem
 from naftiko_gen.control import ControlAdapter
 from naftiko_gen.diagnostics import Diagnostic, Level, SpecError
 from naftiko_gen.formats import FormatProblem, OutputFormat, plan_output
-from naftiko_gen.inbound_auth import inbound_auth
+from naftiko_gen.inbound_auth import apikey_spelling, inbound_auth
 from naftiko_gen.loader import LoadedSpec, PathKey, load_spec
 from naftiko_gen.model import (
     Behaviour,
@@ -844,9 +845,7 @@ class Normaliser:
                 pairs.append((py(str(header)), expr))
             return tuple(pairs), ()
         if kind == "apikey":
-            # 'header: Authorization' (a dialect spelling) is 'key: Authorization' in a header.
-            key = auth.get("key") or auth.get("name") or auth.get("header")
-            placement = auth.get("placement") or auth.get("in") or "header"
+            key, placement = apikey_spelling(auth)  # also 'header: Authorization' (dialect)
             if not key:
                 self.error(
                     "apikey-key", "apikey authentication needs 'key' (or 'name', 'header')", where
@@ -856,7 +855,7 @@ class Normaliser:
                 self.error(
                     "apikey-placement",
                     f"apikey placement {placement!r} is not one of " + ", ".join(APIKEY_PLACEMENTS),
-                    (*where, "placement" if "placement" in auth else "in"),
+                    _placement_where(auth, where),
                 )
                 return (), ()
             if placement == "path":
@@ -1804,7 +1803,7 @@ class Normaliser:
                     if expr is None and whole is None:
                         # '{{imo}} x', '{{get-ship.imo}}': rendered from the inputs (and step
                         # outputs) at run time.
-                        expr = orchestration.template_expr(self, value, (*where, key), adapter_ns)
+                        expr = shaping.template_expr(self, value, (*where, key), adapter_ns)
                         if expr is None:
                             continue
                     if expr is not None:
@@ -1893,11 +1892,11 @@ class Normaliser:
 
 def _apikey_path_key(auth: Any) -> str | None:
     """The key of an apikey with ``placement: path`` (its ``{key}`` is no baseUri setting)."""
-    if not isinstance(auth, dict) or auth.get("placement", auth.get("in")) != "path":
+    if not isinstance(auth, dict):
         return None
+    key, placement = apikey_spelling(auth)
     kind = str(auth.get("type") or "").lower().replace("_", "-")
-    key = auth.get("key") or auth.get("name") or auth.get("header")
-    return str(key) if kind in ("apikey", "api-key") and key else None
+    return str(key) if kind in ("apikey", "api-key") and key and placement == "path" else None
 
 
 def _placement_where(auth: Any, where: PathKey) -> PathKey:

@@ -8,7 +8,6 @@ to an aggregate function is resolved in :mod:`naftiko_gen.aggregates` and ends u
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +28,6 @@ from naftiko_gen.pyliteral import py
 
 if TYPE_CHECKING:
     from naftiko_gen.normalise import Normaliser
-
-_MUSTACHE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
 
 def behaviour(
@@ -160,7 +157,7 @@ def _steps(
                 continue
             steps.append(lookup)
         elif kind == "script":
-            script = script_steps.script_step(n, step, swhere, name, n.governance)
+            script = script_steps.script_step(n, step, swhere, name, n.governance, adapter_ns)
             if script is None:
                 failed = True
                 continue
@@ -254,18 +251,11 @@ def _lookup_step(
     if problem := shaping.template_problem(value):
         n.error("bad-template", problem, (*where, "lookupValue"))
         return None
-    elif (whole := _whole_placeholder(value)) is not None:
+    elif (whole := shaping.whole_placeholder(value)) is not None:
         value_expr = f"resolve(arguments, {py(whole)})"
     else:
         value_expr = f"render({py(value)}, arguments)"
     return LookupStep(name, index, match, None, value_expr, tuple(names))
-
-
-def _whole_placeholder(text: str) -> str | None:
-    stripped = text.strip()
-    if stripped.startswith("{{") and stripped.endswith("}}") and stripped.count("{{") == 1:
-        return stripped[2:-2].strip()
-    return None
 
 
 def _mappings(
@@ -299,24 +289,3 @@ def _list(value: Any) -> list[Any]:
 
 def function_name(name: str, taken: set[str]) -> str:
     return naming.unique(naming.snake(name) or "operation", taken)
-
-
-def template_expr(n: Normaliser, value: str, where: PathKey, adapter_ns: str) -> str | None:
-    """A ``with`` template as a run-time expression over ``arguments`` (the inputs, and in
-    steps the step outputs): ``{{step.field}}`` alone keeps the value's type, anything else
-    renders as text. ``{{tools.x}}``/``{{<namespace>.x}}`` name the input ``x``."""
-    if problem := shaping.template_problem(value):
-        n.error("bad-template", problem, where)
-        return None
-    prefixes = ("rest", "tools", "mcp", adapter_ns)
-
-    def unprefixed(match: re.Match[str]) -> str:
-        name = match.group(1)
-        head, _, rest = name.partition(".")
-        return "{{" + (rest if rest and head in prefixes else name) + "}}"
-
-    template = _MUSTACHE.sub(unprefixed, value)
-    whole = _whole_placeholder(template)
-    if whole is not None:
-        return f"resolve(arguments, {py(whole)})"
-    return f"render({py(template)}, arguments)"

@@ -64,7 +64,12 @@ def governance(n: Normaliser, capability: dict[str, Any]) -> Governance:
 
 
 def script_step(
-    n: Normaliser, step: dict[str, Any], where: PathKey, name: str, policy: Governance
+    n: Normaliser,
+    step: dict[str, Any],
+    where: PathKey,
+    name: str,
+    policy: Governance,
+    adapter_ns: str,
 ) -> ScriptStep | None:
     """The step's files read, checked and ready to embed; ``None`` after a located error."""
     language = str(step.get("language") or policy.default_language or "").strip().lower()
@@ -139,7 +144,7 @@ def script_step(
         if read is None:
             return None
         files.append(read)
-    with_exprs = _with(n, step.get("with"), (*where, "with"))
+    with_exprs = _with(n, step.get("with"), (*where, "with"), adapter_ns)
     if with_exprs is None:
         return None
     return ScriptStep(name, tuple(files), with_exprs)
@@ -194,9 +199,11 @@ def _read(
     return ScriptFile(label, source)
 
 
-def _with(n: Normaliser, values: Any, where: PathKey) -> tuple[tuple[str, str], ...] | None:
-    """The step's ``with``: strings are Mustache templates over the inputs and earlier step
-    outputs (rendered at run time), other values are literals."""
+def _with(
+    n: Normaliser, values: Any, where: PathKey, adapter_ns: str
+) -> tuple[tuple[str, str], ...] | None:
+    """The step's ``with``: strings with ``{{...}}`` are templates over the inputs and earlier
+    step outputs (rendered at run time), other values are literals."""
     if values is None:
         return ()
     if not isinstance(values, dict):
@@ -204,25 +211,14 @@ def _with(n: Normaliser, values: Any, where: PathKey) -> tuple[tuple[str, str], 
         return None
     exprs = []
     for key, value in values.items():
-        if not isinstance(value, str):
+        if not isinstance(value, str) or "{{" not in value:
             exprs.append((str(key), py(value)))
             continue
-        if problem := shaping.template_problem(value):
-            n.error("bad-template", problem, (*where, str(key)))
+        expr = shaping.template_expr(n, value, (*where, str(key)), adapter_ns)
+        if expr is None:
             return None
-        stripped = value.strip()
-        whole = stripped[2:-2].strip() if _one_placeholder(stripped) else None
-        if whole is not None:
-            exprs.append((str(key), f"resolve(arguments, {py(whole)})"))
-        elif "{{" in value:
-            exprs.append((str(key), f"render({py(value)}, arguments)"))
-        else:
-            exprs.append((str(key), py(value)))
+        exprs.append((str(key), expr))
     return tuple(exprs)
-
-
-def _one_placeholder(text: str) -> bool:
-    return text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1
 
 
 def _reason(exc: SyntaxError | ValueError) -> str:

@@ -127,6 +127,35 @@ def template_problem(text: str) -> str | None:
     return None
 
 
+def whole_placeholder(text: str) -> str | None:
+    """``x`` of a text that is one ``{{x}}`` and nothing else."""
+    stripped = text.strip()
+    if stripped.startswith("{{") and stripped.endswith("}}") and stripped.count("{{") == 1:
+        return stripped[2:-2].strip()
+    return None
+
+
+def template_expr(n: Reporter, value: str, where: PathKey, adapter_ns: str) -> str | None:
+    """A ``with`` template as a run-time expression over ``arguments`` (the inputs, and in
+    steps the step outputs): ``{{step.field}}`` alone keeps the value's type, anything else
+    renders as text. ``{{tools.x}}``/``{{<namespace>.x}}`` name the input ``x``."""
+    if problem := template_problem(value):
+        n.error("bad-template", problem, where)
+        return None
+    prefixes = ("rest", "tools", "mcp", adapter_ns)
+
+    def unprefixed(match: re.Match[str]) -> str:
+        name = match.group(1)
+        head, _, rest = name.partition(".")
+        return "{{" + (rest if rest and head in prefixes else name) + "}}"
+
+    template = _MUSTACHE.sub(unprefixed, value)
+    whole = whole_placeholder(template)
+    if whole is not None:
+        return f"resolve(arguments, {py(whole)})"
+    return f"render({py(template)}, arguments)"
+
+
 def mapping_text(output: dict[str, Any]) -> str | None:
     """Where an output reads from: ``mapping``, or a ``value`` that starts with ``$`` (§2.10)."""
     mapping = output.get("mapping")
