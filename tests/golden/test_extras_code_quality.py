@@ -21,6 +21,8 @@ from tests.integration.test_rest_forward import SPEC as FORWARD
 from tests.integration.test_script_steps import SCRIPTS
 from tests.integration.test_script_steps import SPEC as SCRIPT_STEPS
 from tests.unit.test_codes import replaced
+from tests.unit.test_script_steps import COUNT
+from tests.unit.test_script_steps import spec_text as script_spec
 
 STATIC_ONLY = replaced(
     "    tools:\n",
@@ -75,6 +77,8 @@ SPECS = {
     "base-uri-variables": BASE_URI_VARIABLES,
     "script-steps": SCRIPT_STEPS,
     "scripting-only": SCRIPTING_ONLY,
+    # Script steps without a control port: no /scripting code; NAFTIKO_SCRIPTING decides.
+    "scripts-without-control": script_spec(),
     "apikey-placements": APIKEY_PLACEMENTS,
     "apikey-path-and-json-body": APIKEY_PATH_AND_JSON_BODY,
 }
@@ -89,7 +93,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         (workdir / "docs" / "a.md").write_text("# A", encoding="utf-8")
         (workdir / "prompts").mkdir()
         (workdir / "prompts" / "review.md").write_text("{{topic}}", encoding="utf-8")
-        for name, source in SCRIPTS.items():
+        for name, source in {**SCRIPTS, "count.py": COUNT}.items():
             (workdir / "scripts" / name).parent.mkdir(parents=True, exist_ok=True)
             (workdir / "scripts" / name).write_text(source, encoding="utf-8")
         spec = workdir / f"{stem}.yaml"
